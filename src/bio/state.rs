@@ -1,0 +1,181 @@
+//! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
+//! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
+
+use crate::transport::Transport;
+use std::any::Any;
+use std::io::{self, ErrorKind};
+
+/// Default read-ahead capacity: a whole maximal TLS record (16 KiB of plaintext plus header and
+/// expansion) fits with room for the next header, so one transport read serves a record.
+pub(crate) const DEFAULT_READ_AHEAD: usize = 34 * 1024;
+
+/// Counts of the calls the transport saw, the cost the library controls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// `Read::read` calls that returned data, EOF or an error (not `Interrupted`).
+    pub reads: u64,
+    /// `Write::write` calls.
+    pub writes: u64,
+    /// `Write::flush` calls.
+    pub flushes: u64,
+}
+
+pub(crate) struct BioState {
+    /// `None` only while the stream is being torn down.
+    pub(crate) transport: Option<Box<dyn Transport>>,
+    /// Zero-initialised once, so OpenSSL's uninitialised buffers are never handed to `read`.
+    read_ahead: Box<[u8]>,
+    read_ahead_capacity: usize,
+    pos: usize,
+    end: usize,
+    /// The transport returned EOF and nothing buffered remains.
+    pub(crate) eof: bool,
+    /// The transport's last error, kept for the stream to return with its own kind.
+    pub(crate) error: Option<io::Error>,
+    /// A panic caught inside a callback, resumed by the stream after the `SSL_*` call.
+    pub(crate) panic: Option<Box<dyn Any + Send>>,
+    pub(crate) stats: TransportStats,
+}
+
+impl BioState {
+    pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
+        BioState {
+            transport: Some(transport),
+            read_ahead: Box::default(),
+            read_ahead_capacity: read_ahead_capacity.max(1),
+            pos: 0,
+            end: 0,
+            eof: false,
+            error: None,
+            panic: None,
+            stats: TransportStats::default(),
+        }
+    }
+
+    fn transport(&mut self) -> io::Result<&mut dyn Transport> {
+        match self.transport.as_deref_mut() {
+            Some(t) => Ok(t),
+            None => Err(io::Error::new(
+                ErrorKind::NotConnected,
+                "the transport was taken from the stream",
+            )),
+        }
+    }
+
+    /// Bytes read from the transport but not yet given to OpenSSL.
+    pub(crate) fn buffered(&self) -> usize {
+        self.end - self.pos
+    }
+
+    /// Whether the transport reported EOF and nothing is buffered.
+    pub(crate) fn at_eof(&self) -> bool {
+        self.eof && self.buffered() == 0
+    }
+
+    /// Fills `out` (up to `len` bytes at `out`) from the read-ahead buffer, reading the
+    /// transport once when the buffer is empty. Returns 0 at EOF.
+    ///
+    /// # Safety
+    /// `out` is valid for writes of `len` bytes. It may be uninitialised: it is only written
+    /// through raw copies, never exposed as a slice.
+    pub(crate) unsafe fn read_into(&mut self, out: *mut u8, len: usize) -> io::Result<usize> {
+        if len == 0 {
+            return Ok(0);
+        }
+        if self.buffered() == 0 {
+            self.fill()?;
+            if self.buffered() == 0 {
+                return Ok(0);
+            }
+        }
+        let n = len.min(self.buffered());
+        // SAFETY: `pos..pos + n` lies inside the initialised read-ahead buffer, `out` is valid
+        // for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is a
+        // private heap allocation).
+        unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(self.pos), out, n) };
+        self.pos += n;
+        Ok(n)
+    }
+
+    /// One transport read into the empty read-ahead buffer (retrying `Interrupted`).
+    fn fill(&mut self) -> io::Result<()> {
+        if self.read_ahead.is_empty() {
+            self.read_ahead = vec![0u8; self.read_ahead_capacity].into_boxed_slice();
+        }
+        self.pos = 0;
+        self.end = 0;
+        loop {
+            let transport = match self.transport.as_deref_mut() {
+                Some(t) => t,
+                None => return Err(io::Error::new(ErrorKind::NotConnected, "no transport")),
+            };
+            match transport.read(&mut self.read_ahead) {
+                Ok(0) => {
+                    self.stats.reads += 1;
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.stats.reads += 1;
+                    // A transport claiming more than the buffer holds is broken; never trust it
+                    // with an out-of-bounds index.
+                    self.end = n.min(self.read_ahead.len());
+                    self.eof = false;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.stats.reads += 1;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Writes some of `data` to the transport (retrying `Interrupted`).
+    pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            let transport = self.transport()?;
+            match transport.write(data) {
+                Ok(0) if !data.is_empty() => {
+                    self.stats.writes += 1;
+                    return Err(io::Error::new(
+                        ErrorKind::WriteZero,
+                        "the transport accepted no bytes",
+                    ));
+                }
+                Ok(n) => {
+                    self.stats.writes += 1;
+                    return Ok(n.min(data.len()));
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.stats.writes += 1;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Flushes the transport (retrying `Interrupted`).
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        loop {
+            let transport = self.transport()?;
+            match transport.flush() {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                result => {
+                    self.stats.flushes += 1;
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Takes back the bytes read ahead but not consumed by OpenSSL.
+    #[allow(dead_code)]
+    pub(crate) fn take_buffered(&mut self) -> Vec<u8> {
+        let out = self.read_ahead[self.pos..self.end].to_vec();
+        self.pos = self.end;
+        out
+    }
+}

@@ -1,0 +1,256 @@
+//! Per-connection state reached from OpenSSL callbacks (through the `SSL`'s ex_data) and the
+//! callbacks themselves: certificate verification with hostname checking, and server-side
+//! ALPN selection.
+
+use crate::bio::BioState;
+use crate::error::{c_string, Error};
+use crate::x509::verify_hostname;
+use foreign_types::{ForeignType, ForeignTypeRef};
+use openssl_sys::{SSL, X509_STORE_CTX};
+use std::any::Any;
+use std::os::raw::{c_int, c_uchar, c_uint, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+/// `X509_V_ERR_HOSTNAME_MISMATCH`.
+const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
+/// `X509_V_ERR_APPLICATION_VERIFICATION`: a callback rejected an otherwise valid chain.
+const X509_V_ERR_APPLICATION_VERIFICATION: c_int = 50;
+
+/// Everything a stream shares with OpenSSL's callbacks. Boxed by the stream, so its address
+/// is stable while the `SSL` points at it.
+pub(crate) struct Connection {
+    pub(crate) bio: BioState,
+    /// Client only: the host name to check the leaf against, when verification is on.
+    pub(crate) check_hostname: Option<String>,
+    /// The first verification failure, returned instead of OpenSSL's generic error.
+    pub(crate) verify_failure: Option<Error>,
+    /// Server only: ALPN protocols in preference order, in wire format.
+    pub(crate) alpn_server: Option<Vec<u8>>,
+    /// A panic caught in a non-BIO callback.
+    pub(crate) panic: Option<Box<dyn Any + Send>>,
+}
+
+impl Connection {
+    pub(crate) fn new(bio: BioState) -> Connection {
+        Connection {
+            bio,
+            check_hostname: None,
+            verify_failure: None,
+            alpn_server: None,
+            panic: None,
+        }
+    }
+
+    /// A panic from any callback, to resume once OpenSSL has returned.
+    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.bio.panic.take().or_else(|| self.panic.take())
+    }
+}
+
+/// The ex_data index under which an `SSL` points to its [`Connection`].
+pub(crate) fn connection_index() -> c_int {
+    static INDEX: OnceLock<c_int> = OnceLock::new();
+    *INDEX.get_or_init(|| {
+        crate::ensure_initialized();
+        // SAFETY: registering an index without callbacks; the stream owns the data.
+        let idx = unsafe {
+            openssl_sys::CRYPTO_get_ex_new_index(
+                openssl_sys::CRYPTO_EX_INDEX_SSL,
+                0,
+                std::ptr::null_mut(),
+                None,
+                None,
+                None,
+            )
+        };
+        assert!(idx >= 0, "CRYPTO_get_ex_new_index failed");
+        idx
+    })
+}
+
+/// The connection behind `ssl`, if it is one of ours.
+///
+/// # Safety
+/// `ssl` is live, and no other reference to its `Connection` is active (OpenSSL is inside a
+/// call made by the stream, which does not touch the connection meanwhile).
+unsafe fn connection<'a>(ssl: *mut SSL) -> Option<&'a mut Connection> {
+    // SAFETY: per the function contract; the slot holds null or our Connection.
+    unsafe {
+        openssl_sys::SSL_get_ex_data(ssl, connection_index())
+            .cast::<Connection>()
+            .as_mut()
+    }
+}
+
+/// The verify callback installed on every stream's `SSL`.
+pub(crate) extern "C" fn verify_trampoline(
+    preverify_ok: c_int,
+    store: *mut X509_STORE_CTX,
+) -> c_int {
+    // SAFETY: OpenSSL calls this during a handshake of one of our SSLs; the store belongs to
+    // that handshake, and its ex_data holds the SSL.
+    unsafe {
+        let ssl = openssl_sys::X509_STORE_CTX_get_ex_data(
+            store,
+            openssl_sys::SSL_get_ex_data_X509_STORE_CTX_idx(),
+        ) as *mut SSL;
+        if ssl.is_null() {
+            return preverify_ok;
+        }
+        let Some(conn) = connection(ssl) else {
+            return preverify_ok;
+        };
+        let depth = openssl_sys::X509_STORE_CTX_get_error_depth(store).max(0) as u32;
+        let cert_ptr = openssl_sys::X509_STORE_CTX_get_current_cert(store);
+        let mut ok = preverify_ok == 1;
+
+        let ctx = crate::context::ContextRef::from_ptr(openssl_sys::SSL_get_SSL_CTX(ssl));
+        if let (Some(callback), false) = (
+            ctx.extras().and_then(|e| e.verify_callback.clone()),
+            cert_ptr.is_null(),
+        ) {
+            let code = openssl_sys::X509_STORE_CTX_get_error(store);
+            // An owned reference for the callback, so it may keep the certificate.
+            openssl_sys::X509_up_ref(cert_ptr);
+            let cert = crate::x509::Certificate::from_ptr(cert_ptr);
+            match catch_unwind(AssertUnwindSafe(|| callback(ok, code, depth, &cert))) {
+                Ok(verdict) => {
+                    if !verdict && code == openssl_sys::X509_V_OK {
+                        openssl_sys::X509_STORE_CTX_set_error(
+                            store,
+                            X509_V_ERR_APPLICATION_VERIFICATION,
+                        );
+                    }
+                    if verdict && !ok {
+                        // The application accepts what OpenSSL rejected.
+                        openssl_sys::X509_STORE_CTX_set_error(store, openssl_sys::X509_V_OK);
+                    }
+                    ok = verdict;
+                }
+                Err(payload) => {
+                    conn.panic = Some(payload);
+                    openssl_sys::X509_STORE_CTX_set_error(
+                        store,
+                        X509_V_ERR_APPLICATION_VERIFICATION,
+                    );
+                    return 0;
+                }
+            }
+        }
+
+        if ok && depth == 0 && !cert_ptr.is_null() {
+            if let Some(host) = conn.check_hostname.as_deref() {
+                let cert = crate::x509::CertificateRef::from_ptr(cert_ptr);
+                if let Err(e) = verify_hostname(cert, host) {
+                    openssl_sys::X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
+                    conn.verify_failure.get_or_insert(e);
+                    return 0;
+                }
+            }
+        }
+
+        if !ok && conn.verify_failure.is_none() {
+            let code = openssl_sys::X509_STORE_CTX_get_error(store);
+            let subject = if cert_ptr.is_null() {
+                String::from("(no certificate)")
+            } else {
+                crate::x509::CertificateRef::from_ptr(cert_ptr).subject_name()
+            };
+            conn.verify_failure = Some(Error::Verify {
+                code,
+                text: c_string(openssl_sys::X509_verify_cert_error_string(code as _)),
+                depth,
+                subject,
+            });
+        }
+        ok as c_int
+    }
+}
+
+/// Server-side ALPN selection, installed on every context sslbridge builds.
+pub(crate) unsafe extern "C" fn alpn_select_trampoline(
+    ssl: *mut SSL,
+    out: *mut *const c_uchar,
+    outlen: *mut c_uchar,
+    client: *const c_uchar,
+    client_len: c_uint,
+    _arg: *mut c_void,
+) -> c_int {
+    // SAFETY: OpenSSL calls this during a server handshake of `ssl`.
+    let Some(conn) = (unsafe { connection(ssl) }) else {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    };
+    let Some(server) = conn.alpn_server.as_deref() else {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    };
+    let mut selected: *mut c_uchar = std::ptr::null_mut();
+    // SAFETY: both lists are valid wire-format buffers for the call; OpenSSL points
+    // `selected` into one of them (the client's, which lives for the handshake), as the
+    // callback contract requires. The server list is passed first so its order wins.
+    let r = unsafe {
+        openssl_sys::SSL_select_next_proto(
+            &mut selected,
+            outlen,
+            server.as_ptr(),
+            server.len() as c_uint,
+            client,
+            client_len,
+        )
+    };
+    if r == openssl_sys::OPENSSL_NPN_NEGOTIATED && !selected.is_null() {
+        // SAFETY: out is OpenSSL's out-parameter.
+        unsafe { *out = selected };
+        // SSL_select_next_proto points into the *first* list (ours) on success; re-point into
+        // the client's list so the pointer outlives this callback regardless of our buffer.
+        // SAFETY: client has client_len bytes; outlen was set above.
+        unsafe { repoint_into_client(out, *outlen, client, client_len) };
+        openssl_sys::SSL_TLSEXT_ERR_OK
+    } else {
+        openssl_sys::SSL_TLSEXT_ERR_NOACK
+    }
+}
+
+/// Makes `*out` point at the same protocol name inside the client's list.
+///
+/// # Safety
+/// `*out` points to `len` readable bytes; `client` to `client_len` readable bytes.
+unsafe fn repoint_into_client(
+    out: *mut *const c_uchar,
+    len: c_uchar,
+    client: *const c_uchar,
+    client_len: c_uint,
+) {
+    // SAFETY: per the function contract.
+    unsafe {
+        let name = std::slice::from_raw_parts(*out, len as usize);
+        let list = std::slice::from_raw_parts(client, client_len as usize);
+        let mut i = 0usize;
+        while i < list.len() {
+            let l = list[i] as usize;
+            if i + 1 + l > list.len() {
+                break;
+            }
+            if &list[i + 1..i + 1 + l] == name {
+                *out = client.add(i + 1);
+                return;
+            }
+            i += 1 + l;
+        }
+    }
+}
+
+/// Encodes protocol names in ALPN wire format (length-prefixed).
+pub(crate) fn alpn_wire(protocols: &[String]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    for p in protocols {
+        if p.is_empty() || p.len() > 255 {
+            return Err(Error::InvalidArgument(format!(
+                "ALPN protocol names are 1 to 255 bytes long, {p:?} is not"
+            )));
+        }
+        out.push(p.len() as u8);
+        out.extend_from_slice(p.as_bytes());
+    }
+    Ok(out)
+}

@@ -1,0 +1,383 @@
+//! The error type, and the only place that reads OpenSSL's thread-local error queue.
+
+use std::ffi::CStr;
+use std::fmt;
+use std::io;
+use std::os::raw::{c_char, c_int};
+use std::path::PathBuf;
+
+/// Everything that can go wrong in sslbridge.
+///
+/// Match on the variants to react to a specific failure; `Display` says what happened and what
+/// to do about it. Converting into [`std::io::Error`] (as the `Read`/`Write` impls do) keeps
+/// the kind: a transport error comes back with its own kind, [`Error::WantRead`] and
+/// [`Error::WantWrite`] become `WouldBlock`, [`Error::UnexpectedEof`] becomes `UnexpectedEof`
+/// and [`Error::Timeout`] becomes `TimedOut`.
+///
+/// ```
+/// use sslbridge::Error;
+/// let err = Error::InvalidArgument("seed too short".into());
+/// let io: std::io::Error = err.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed; this is its own error, with its original kind.
+    #[error("the transport failed: {0}")]
+    Io(#[source] io::Error),
+
+    /// OpenSSL reported an error; the entries of its error queue, oldest first.
+    #[error("OpenSSL failed: {0}")]
+    Ssl(ErrorStack),
+
+    /// The peer's certificate chain did not verify.
+    #[error(
+        "certificate verification failed at depth {depth} ({subject}): {text} (X509 error {code}); \
+         trust the issuing CA with Context::builder().verify_location(..) or connect with Verify::None \
+         only if you accept an unauthenticated peer"
+    )]
+    Verify {
+        /// The X509 verify result code (`X509_V_ERR_*`, e.g. 10 for an expired certificate).
+        code: i32,
+        /// OpenSSL's text for the code (`X509_verify_cert_error_string`).
+        text: String,
+        /// The depth of the failing certificate in the chain (0 is the peer's own).
+        depth: u32,
+        /// The one-line subject name of the failing certificate.
+        subject: String,
+    },
+
+    /// The certificate is valid but not for the host name (or IP address) we connected to.
+    #[error(
+        "the peer's certificate is not valid for {hostname:?} (it names {presented}); \
+         connect with the name the certificate was issued for"
+    )]
+    Hostname {
+        /// The host name or IP address the client asked for.
+        hostname: String,
+        /// The names the certificate presents (DNS and IP subjectAltNames, or the subject CN).
+        presented: String,
+    },
+
+    /// Verification was required but the server presented no certificate.
+    #[error(
+        "the server presented no certificate but Verify::Required demands one; \
+         use Verify::Optional to accept anonymous servers"
+    )]
+    ServerCertificateMissing,
+
+    /// The transport reached end-of-file without the peer's close_notify: the data may have
+    /// been truncated by an attacker or a crashed peer.
+    #[error(
+        "the transport ended without a TLS close_notify: the data may be truncated; \
+         use ignore_unexpected_eof(true) only if the protocol above detects truncation itself"
+    )]
+    UnexpectedEof,
+
+    /// A non-blocking operation needs the transport to become readable; call it again then.
+    #[error("the operation would block until the transport is readable; retry it then")]
+    WantRead,
+
+    /// A non-blocking operation needs the transport to become writable; call it again then.
+    #[error("the operation would block until the transport is writable; retry it then")]
+    WantWrite,
+
+    /// A deadline set with `timeout` / `set_read_timeout` / `set_write_timeout` expired.
+    #[error("the TLS {operation} timed out; the peer did not answer in time")]
+    Timeout {
+        /// What timed out: "handshake", "read", "write" or "shutdown".
+        operation: &'static str,
+    },
+
+    /// A configured verify location (CA file or directory) does not exist.
+    #[error("verify location {0:?} does not exist; give an existing CA file or directory")]
+    VerifyLocationNotFound(PathBuf),
+
+    /// OpenSSL could not be initialised or seeded.
+    #[error("OpenSSL initialisation failed: {0}")]
+    Initialize(String),
+
+    /// An argument was rejected before anything was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// The stream failed earlier; TLS state after a fatal error is undefined, so further I/O is
+    /// refused. Open a new connection.
+    #[error("the TLS stream failed earlier ({0}); it refuses further I/O, open a new connection")]
+    StreamFailed(String),
+}
+
+impl Error {
+    /// Whether this is [`Error::WantRead`] or [`Error::WantWrite`]: retry when ready.
+    pub fn is_would_block(&self) -> bool {
+        matches!(self, Error::WantRead | Error::WantWrite)
+            || matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// The `io::ErrorKind` this error maps to when converted into an [`io::Error`].
+    pub fn io_kind(&self) -> io::ErrorKind {
+        match self {
+            Error::Io(e) => e.kind(),
+            Error::WantRead | Error::WantWrite => io::ErrorKind::WouldBlock,
+            Error::UnexpectedEof => io::ErrorKind::UnexpectedEof,
+            Error::Timeout { .. } => io::ErrorKind::TimedOut,
+            Error::VerifyLocationNotFound(_) => io::ErrorKind::NotFound,
+            Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
+            Error::Verify { .. } | Error::Hostname { .. } | Error::ServerCertificateMissing => {
+                io::ErrorKind::InvalidData
+            }
+            _ => io::ErrorKind::Other,
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        match err {
+            // The transport's own error goes back untouched: kind, source and payload.
+            Error::Io(e) => e,
+            other => io::Error::new(other.io_kind(), other),
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    /// An `io::Error` that carries an sslbridge [`Error`] (as the `Read`/`Write` impls
+    /// return) becomes that error again; any other is [`Error::Io`].
+    fn from(err: io::Error) -> Error {
+        if err.get_ref().is_some_and(|e| e.is::<Error>()) {
+            let kind = err.kind();
+            match err.into_inner().map(|e| e.downcast::<Error>()) {
+                Some(Ok(inner)) => return *inner,
+                _ => return Error::Io(io::Error::from(kind)),
+            }
+        }
+        Error::Io(err)
+    }
+}
+
+impl From<ErrorStack> for Error {
+    fn from(stack: ErrorStack) -> Error {
+        Error::Ssl(stack)
+    }
+}
+
+/// One entry of OpenSSL's error queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSslError {
+    /// The packed error code (`ERR_get_error`).
+    pub code: u64,
+    /// The library that raised it, e.g. "SSL routines".
+    pub library: String,
+    /// The reason, e.g. "wrong version number".
+    pub reason: String,
+    /// The function that raised it, where OpenSSL recorded one.
+    pub function: String,
+    /// Extra data attached by OpenSSL, if any.
+    pub data: String,
+}
+
+impl OpenSslError {
+    /// The reason code (`ERR_GET_REASON`).
+    pub fn reason_code(&self) -> i32 {
+        (self.code & 0x7F_FFFF) as i32
+    }
+
+    /// The library code (`ERR_GET_LIB`).
+    pub fn library_code(&self) -> i32 {
+        ((self.code >> 23) & 0xFF) as i32
+    }
+}
+
+impl fmt::Display for OpenSslError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.library, self.reason)?;
+        if !self.function.is_empty() {
+            write!(f, " (in {})", self.function)?;
+        }
+        if !self.data.is_empty() {
+            write!(f, " [{}]", self.data)?;
+        }
+        Ok(())
+    }
+}
+
+/// The OpenSSL error queue, drained: every entry, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorStack(Vec<OpenSslError>);
+
+impl ErrorStack {
+    /// Drains this thread's OpenSSL error queue.
+    pub fn drain() -> ErrorStack {
+        let mut entries = Vec::new();
+        loop {
+            let mut file: *const c_char = std::ptr::null();
+            let mut line: c_int = 0;
+            let mut func: *const c_char = std::ptr::null();
+            let mut data: *const c_char = std::ptr::null();
+            let mut flags: c_int = 0;
+            // SAFETY: all out-pointers are valid locals; OpenSSL stores static or queue-owned
+            // strings into them, which we copy before the next queue call.
+            let code = unsafe {
+                openssl_sys::ERR_get_error_all(
+                    &mut file, &mut line, &mut func, &mut data, &mut flags,
+                )
+            };
+            if code == 0 {
+                break;
+            }
+            // SAFETY: the strings are NUL-terminated C strings owned by OpenSSL (or null).
+            let (library, reason) = unsafe {
+                (
+                    c_string(openssl_sys::ERR_lib_error_string(code)),
+                    c_string(openssl_sys::ERR_reason_error_string(code)),
+                )
+            };
+            let data = if flags & openssl_sys::ERR_TXT_STRING != 0 {
+                // SAFETY: with ERR_TXT_STRING set, data is a NUL-terminated string.
+                unsafe { c_string(data) }
+            } else {
+                String::new()
+            };
+            entries.push(OpenSslError {
+                code: code as u64,
+                library: fallback(library, "unknown library"),
+                reason: fallback(reason, &format!("error code {code:#x}")),
+                // SAFETY: func is a NUL-terminated static string or null.
+                function: unsafe { c_string(func) },
+                data,
+            });
+        }
+        ErrorStack(entries)
+    }
+
+    /// Discards this thread's OpenSSL error queue.
+    pub(crate) fn clear() {
+        // SAFETY: ERR_clear_error only touches this thread's queue.
+        unsafe { openssl_sys::ERR_clear_error() }
+    }
+
+    /// A stack with one synthetic entry, for failures OpenSSL did not describe.
+    pub(crate) fn message(reason: impl Into<String>) -> ErrorStack {
+        ErrorStack(vec![OpenSslError {
+            code: 0,
+            library: "sslbridge".into(),
+            reason: reason.into(),
+            function: String::new(),
+            data: String::new(),
+        }])
+    }
+
+    /// Appends an explanation of our own after OpenSSL's entries.
+    pub(crate) fn push_hint(&mut self, reason: String) {
+        self.0.extend(ErrorStack::message(reason).0);
+    }
+
+    /// The entries, oldest first.
+    pub fn errors(&self) -> &[OpenSslError] {
+        &self.0
+    }
+
+    /// Whether any entry has this reason code (`SSL_R_*`, `X509_R_*`, …).
+    pub fn has_reason(&self, reason: i32) -> bool {
+        self.0.iter().any(|e| e.reason_code() == reason)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for ErrorStack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no details in the OpenSSL error queue");
+        }
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ErrorStack {}
+
+fn fallback(s: String, default: &str) -> String {
+    if s.is_empty() {
+        default.to_string()
+    } else {
+        s
+    }
+}
+
+/// Copies a C string that may be null.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string valid for the duration of the call.
+pub(crate) unsafe fn c_string(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// Turns an OpenSSL "1 on success" return code into a `Result`.
+pub(crate) fn cvt(r: c_int) -> Result<c_int, Error> {
+    if r <= 0 {
+        Err(Error::Ssl(ErrorStack::drain()))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Turns a "positive on success" `long` return code into a `Result`.
+pub(crate) fn cvt_long(r: std::os::raw::c_long) -> Result<std::os::raw::c_long, Error> {
+    if r <= 0 {
+        Err(Error::Ssl(ErrorStack::drain()))
+    } else {
+        Ok(r)
+    }
+}
+
+/// Turns a "null on failure" pointer into a `Result`.
+pub(crate) fn cvt_p<T>(p: *mut T) -> Result<*mut T, Error> {
+    if p.is_null() {
+        Err(Error::Ssl(ErrorStack::drain()))
+    } else {
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_conversion_keeps_the_transport_kind_and_payload() {
+        let inner = io::Error::new(io::ErrorKind::ConnectionReset, "peer reset");
+        let back: io::Error = Error::Io(inner).into();
+        assert_eq!(back.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(back.to_string(), "peer reset");
+    }
+
+    #[test]
+    fn would_block_variants_map_to_would_block() {
+        let io: io::Error = Error::WantRead.into();
+        assert_eq!(io.kind(), io::ErrorKind::WouldBlock);
+        let io: io::Error = Error::UnexpectedEof.into();
+        assert_eq!(io.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(io.get_ref().unwrap().downcast_ref::<Error>().is_some());
+    }
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+    }
+}

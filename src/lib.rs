@@ -1,0 +1,104 @@
+//! # sslbridge: OpenSSL's TLS over any byte transport
+//!
+//! sslbridge runs OpenSSL's TLS engine over anything that implements [`std::io::Read`] and
+//! [`std::io::Write`]: a TCP socket, a Unix socket, a pair of pipes to a child process, an
+//! in-memory [`MemoryPipe`], a serial line, a fuzzer's byte string. It is the Rust heir of
+//! Common Lisp's cl+ssl: OpenSSL does the protocol; sslbridge does the plumbing through one
+//! hand-written OpenSSL `BIO_METHOD` whose callbacks call your transport.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use sslbridge::{ClientOptions, Context, ServerOptions, Verify};
+//!
+//! // A throwaway PKI made in memory (tests and demos only).
+//! let pki = sslbridge::testing::TestPki::new()?;
+//! let server_cert = pki.server(&["localhost"])?;
+//! let client_ctx = Context::builder().ca_certificates_pem(&pki.root_pem()).build()?;
+//!
+//! // Any Read + Write works as a transport; here, an in-memory pipe.
+//! let (client_end, server_end) = sslbridge::duplex(64 * 1024);
+//!
+//! let server = std::thread::spawn(move || -> Result<Vec<u8>, sslbridge::Error> {
+//!     let mut tls = ServerOptions::new()
+//!         .certificate_chain_pem(&server_cert.chain_pem)
+//!         .private_key_pem(&server_cert.key_pem)
+//!         .accept(server_end)?;
+//!     let mut request = Vec::new();
+//!     tls.read_to_end(&mut request)?; // ends at the client's close_notify
+//!     Ok(request)
+//! });
+//!
+//! let mut tls = ClientOptions::new()
+//!     .hostname("localhost")        // SNI and hostname check
+//!     .verify(Verify::Required)     // the default: chain and hostname must verify
+//!     .context(client_ctx)
+//!     .connect(client_end)?;
+//! tls.write_all(b"hello over TLS")?;
+//! tls.close()?; // close_notify, then free
+//! assert_eq!(server.join().unwrap()?, b"hello over TLS");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## What you get
+//!
+//! - [`ClientOptions`] / [`ServerOptions`]: everything cl+ssl's `make-ssl-client-stream` and
+//!   `make-ssl-server-stream` take; [`SslStream`] implements `Read`, `Write` and `BufRead`.
+//! - [`Context`] and [`ContextBuilder`]: every cl+ssl `make-context` keyword; a lazily created
+//!   [`global_context`] and [`with_global_context`].
+//! - Honest end of stream: the peer's close_notify reads as `Ok(0)`; a transport EOF without
+//!   it is [`Error::UnexpectedEof`].
+//! - Errors you can match: [`Error`]; a transport's own `io::Error` comes back with its kind,
+//!   and a panic inside your transport is resumed in your code, never unwound through C.
+//! - Non-blocking transports: `WouldBlock` from the transport becomes [`Error::WantRead`] /
+//!   [`Error::WantWrite`] (or `io::ErrorKind::WouldBlock` through `Read`/`Write`); call again
+//!   when ready. See [`SslStream::handshake`].
+//! - Verification on by default for clients ([`Verify::Required`]).
+//!
+//! ## Verification
+//!
+//! | [`Verify`] | no certificate | bad chain | wrong host |
+//! | --- | --- | --- | --- |
+//! | `Required` (default) | [`Error::ServerCertificateMissing`] | [`Error::Verify`] | [`Error::Hostname`] |
+//! | `Optional` | accepted | [`Error::Verify`] | [`Error::Hostname`] |
+//! | `None` | accepted | accepted | accepted |
+//!
+//! The client's [`Verify`] decides whatever the context's verify mode says.
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod bio;
+mod callbacks;
+mod context;
+mod credentials;
+mod error;
+mod ffi;
+mod global;
+mod init;
+mod options;
+mod stream;
+pub mod testing;
+mod transport;
+mod x509;
+
+pub use bio::TransportStats;
+pub use context::{
+    Context, ContextBuilder, ContextRef, Method, Protocol, SessionCacheMode, SslOptions,
+    VerifyCallback, VerifyLocation, VerifyMode,
+};
+pub use credentials::PasswordCallback;
+pub use error::{Error, ErrorStack, OpenSslError};
+pub use global::{
+    client_verify_default, global_context, set_client_verify_default, use_certificate_chain_file,
+    with_global_context, Verify,
+};
+pub use init::{ensure_initialized, ensure_initialized_with_seed, openssl_version, random_bytes};
+pub use options::{ClientOptions, ServerOptions};
+pub use stream::SslStream;
+pub use transport::{duplex, MemoryPipe, Transport};
+pub use x509::{verify_hostname, Certificate, CertificateRef};
+
+/// Re-exported so users can reach the raw OpenSSL types behind [`Context::as_ptr`] and
+/// friends.
+pub use foreign_types;

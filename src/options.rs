@@ -1,0 +1,372 @@
+//! `ClientOptions` and `ServerOptions`: how a stream is set up (cl+ssl's
+//! `make-ssl-client-stream` / `make-ssl-server-stream` keywords).
+
+use crate::bio::{new_transport_bio, BioState};
+use crate::callbacks::{alpn_wire, connection_index, verify_trampoline, Connection};
+use crate::context::{c_str, Context, ContextRef};
+use crate::credentials::{PasswordCallback, Target};
+use crate::error::{cvt, cvt_p, Error};
+use crate::global::{client_verify_default, global_context, Verify};
+use crate::stream::{CloseCallback, SslStream, StreamParts};
+use crate::transport::Transport;
+use foreign_types::ForeignType;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Default size of the plaintext buffer behind `BufRead`.
+const DEFAULT_INPUT_BUFFER: usize = 16 * 1024;
+
+/// Certificate, key and the rest that clients and servers configure alike.
+#[derive(Default)]
+struct Common {
+    context: Option<Context>,
+    alpn: Vec<String>,
+    chain: Option<Source>,
+    key: Option<Source>,
+    password: Option<String>,
+    cipher_list: Option<String>,
+    on_close: Option<CloseCallback>,
+    input_buffer_size: Option<usize>,
+    output_buffer_size: usize,
+    read_ahead: Option<usize>,
+    ignore_unexpected_eof: bool,
+}
+
+enum Source {
+    File(PathBuf),
+    Pem(Vec<u8>),
+}
+
+macro_rules! common_setters {
+    () => {
+        /// The context to create the connection from; default: the global context
+        /// ([`global_context`](crate::global_context)). A `Context` clone is cheap.
+        pub fn context(mut self, context: Context) -> Self {
+            self.common.context = Some(context);
+            self
+        }
+
+        /// ALPN protocols, in preference order (e.g. `&["h2", "http/1.1"]`).
+        pub fn alpn_protocols(mut self, protocols: &[&str]) -> Self {
+            self.common.alpn = protocols.iter().map(|p| p.to_string()).collect();
+            self
+        }
+
+        /// A PEM file with this side's certificate followed by its chain.
+        pub fn certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
+            self.common.chain = Some(Source::File(path.into()));
+            self
+        }
+
+        /// This side's private key file (PEM or DER, optionally encrypted; see
+        /// [`password`](Self::password)).
+        pub fn private_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+            self.common.key = Some(Source::File(path.into()));
+            self
+        }
+
+        /// This side's certificate and chain as PEM text.
+        pub fn certificate_chain_pem(mut self, pem: &[u8]) -> Self {
+            self.common.chain = Some(Source::Pem(pem.to_vec()));
+            self
+        }
+
+        /// This side's private key as PEM text (or DER bytes), optionally encrypted.
+        pub fn private_key_pem(mut self, pem: &[u8]) -> Self {
+            self.common.key = Some(Source::Pem(pem.to_vec()));
+            self
+        }
+
+        /// The password of an encrypted private key; without it the context's
+        /// `pem_password_callback` is asked.
+        pub fn password(mut self, password: &str) -> Self {
+            self.common.password = Some(password.to_string());
+            self
+        }
+
+        /// The TLS 1.2 cipher list for this connection (`SSL_set_cipher_list`).
+        pub fn cipher_list(mut self, ciphers: &str) -> Self {
+            self.common.cipher_list = Some(ciphers.to_string());
+            self
+        }
+
+        /// Called once, when the stream is closed, dropped or turned back into its transport.
+        pub fn on_close(mut self, callback: impl FnOnce() + Send + 'static) -> Self {
+            self.common.on_close = Some(Box::new(callback));
+            self
+        }
+
+        /// Size of the plaintext buffer used by `BufRead` (default 16 KiB).
+        pub fn input_buffer_size(mut self, size: usize) -> Self {
+            self.common.input_buffer_size = Some(size);
+            self
+        }
+
+        /// Buffer writes up to this many bytes and send them as one record on `flush` or when
+        /// full (default 0: every `write` is sent at once). Unflushed data is lost on drop;
+        /// use [`SslStream::close`] or `flush`.
+        pub fn output_buffer_size(mut self, size: usize) -> Self {
+            self.common.output_buffer_size = size;
+            self
+        }
+
+        /// How many bytes the custom BIO may read from the transport at once (default 34 KiB,
+        /// two full records).
+        pub fn read_ahead_size(mut self, size: usize) -> Self {
+            self.common.read_ahead = Some(size);
+            self
+        }
+
+        /// Treat a transport EOF without close_notify as a clean end (`Ok(0)`) instead of
+        /// [`Error::UnexpectedEof`]. Only safe when the protocol above detects truncation
+        /// itself (e.g. HTTP with Content-Length).
+        pub fn ignore_unexpected_eof(mut self, ignore: bool) -> Self {
+            self.common.ignore_unexpected_eof = ignore;
+            self
+        }
+    };
+}
+
+/// How a client connects: `ClientOptions::new()…connect(transport)`.
+///
+/// ```no_run
+/// use sslbridge::{ClientOptions, Verify};
+/// let tcp = std::net::TcpStream::connect("127.0.0.1:4433")?;
+/// let tls = ClientOptions::new()
+///     .hostname("localhost")
+///     .verify(Verify::Required)
+///     .alpn_protocols(&["h2", "http/1.1"])
+///     .connect(tcp)?;
+/// println!("{:?} {:?}", tls.protocol_version(), tls.cipher_name());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "options do nothing until connect() or start() is called"]
+#[derive(Default)]
+pub struct ClientOptions {
+    common: Common,
+    hostname: Option<String>,
+    verify: Option<Verify>,
+}
+
+impl ClientOptions {
+    /// Options with the defaults: global context, [`client_verify_default`], no hostname.
+    pub fn new() -> ClientOptions {
+        ClientOptions::default()
+    }
+
+    /// The server's name: sent as SNI (for DNS names) and checked against its certificate
+    /// (DNS name or IP address) when verifying.
+    pub fn hostname(mut self, hostname: &str) -> Self {
+        self.hostname = Some(hostname.to_string());
+        self
+    }
+
+    /// How to check the server; default [`client_verify_default`]. This decides for the
+    /// client whatever the context's verify mode says.
+    pub fn verify(mut self, verify: Verify) -> Self {
+        self.verify = Some(verify);
+        self
+    }
+
+    common_setters!();
+
+    /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`] (or
+    /// just read/write, which handshake first).
+    pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
+        let verify = self.verify.unwrap_or_else(client_verify_default);
+        let check = (verify != Verify::None)
+            .then(|| self.hostname.clone())
+            .flatten();
+        let hostname = self.hostname.clone();
+        let mut stream = build_stream(self.common, transport, true, verify == Verify::Required)?;
+        let ssl = stream.as_ptr();
+        // SAFETY: ssl is the stream's live SSL; strings outlive the calls.
+        unsafe {
+            openssl_sys::SSL_set_connect_state(ssl);
+            if let Some(host) = hostname.as_deref() {
+                let is_ip = host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok();
+                if !is_ip {
+                    let name = c_str(host.trim_end_matches('.'), "hostname")?;
+                    cvt(
+                        openssl_sys::SSL_set_tlsext_host_name(ssl, name.as_ptr() as *mut _) as i32,
+                    )?;
+                }
+            }
+            match verify {
+                Verify::None => {
+                    openssl_sys::SSL_set_verify(ssl, openssl_sys::SSL_VERIFY_NONE, None)
+                }
+                Verify::Optional | Verify::Required => openssl_sys::SSL_set_verify(
+                    ssl,
+                    openssl_sys::SSL_VERIFY_PEER,
+                    Some(verify_trampoline),
+                ),
+            }
+        }
+        stream.connection_mut().check_hostname = check;
+        Ok(stream)
+    }
+
+    /// Connects: sets up and runs the handshake on a blocking transport. On a non-blocking
+    /// transport use [`start`](ClientOptions::start) and [`SslStream::handshake`].
+    pub fn connect<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
+        let mut stream = self.start(transport)?;
+        stream.handshake()?;
+        Ok(stream)
+    }
+}
+
+/// How a server accepts: `ServerOptions::new()…accept(transport)`.
+///
+/// ```no_run
+/// use sslbridge::ServerOptions;
+/// let listener = std::net::TcpListener::bind("127.0.0.1:4433")?;
+/// let (tcp, _) = listener.accept()?;
+/// let tls = ServerOptions::new()
+///     .certificate_file("server.pem")
+///     .private_key_file("server.key")
+///     .alpn_protocols(&["http/1.1"])
+///     .accept(tcp)?;
+/// # drop(tls);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "options do nothing until accept() or start() is called"]
+#[derive(Default)]
+pub struct ServerOptions {
+    common: Common,
+}
+
+impl ServerOptions {
+    /// Options with the defaults: global context, its certificate unless one is given here.
+    pub fn new() -> ServerOptions {
+        ServerOptions::default()
+    }
+
+    common_setters!();
+
+    /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`].
+    pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
+        let alpn = if self.common.alpn.is_empty() {
+            None
+        } else {
+            Some(alpn_wire(&self.common.alpn)?)
+        };
+        let mut stream = build_stream(self.common, transport, false, false)?;
+        let ssl = stream.as_ptr();
+        // SAFETY: ssl is the stream's live SSL and its context is live.
+        unsafe {
+            openssl_sys::SSL_set_accept_state(ssl);
+            let mode = openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl));
+            openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
+            if openssl_sys::SSL_get_certificate(ssl).is_null() {
+                return Err(Error::InvalidArgument(
+                    "a server needs a certificate and private key: give ServerOptions::certificate_file \
+                     and private_key_file (or the _pem variants), or load them into the context"
+                        .into(),
+                ));
+            }
+        }
+        stream.connection_mut().alpn_server = alpn;
+        Ok(stream)
+    }
+
+    /// Accepts: sets up and runs the handshake on a blocking transport.
+    pub fn accept<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
+        let mut stream = self.start(transport)?;
+        stream.handshake()?;
+        Ok(stream)
+    }
+}
+
+/// Creates the `SSL`, the BIO and the stream, and applies the settings common to both sides.
+fn build_stream<T: Transport>(
+    common: Common,
+    transport: T,
+    is_client: bool,
+    require_peer_certificate: bool,
+) -> Result<SslStream<T>, Error> {
+    crate::ensure_initialized();
+    let context = match common.context {
+        Some(c) => c,
+        None => global_context()?,
+    };
+    let read_ahead = common.read_ahead.unwrap_or(crate::bio::DEFAULT_READ_AHEAD);
+    let mut conn = Box::new(Connection::new(BioState::new(
+        Box::new(transport),
+        read_ahead,
+    )));
+    // SAFETY: the context is live; SSL_new returns an owned SSL or null.
+    let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
+    let conn_ptr: *mut Connection = &mut *conn;
+    // From here the stream owns the SSL and frees it on every error path.
+    let mut stream = SslStream::from_parts(StreamParts {
+        ssl,
+        conn,
+        context: context.clone(),
+        is_client,
+        require_peer_certificate,
+        input_capacity: common.input_buffer_size.unwrap_or(DEFAULT_INPUT_BUFFER),
+        output_capacity: common.output_buffer_size,
+    });
+    // SAFETY: ssl is live; conn_ptr points into the stream's boxed Connection, whose address
+    // is stable and which outlives the SSL (the stream frees the SSL first). The BIO's
+    // reference passes to the SSL.
+    unsafe {
+        cvt(openssl_sys::SSL_set_ex_data(
+            ssl,
+            connection_index(),
+            conn_ptr.cast(),
+        ))?;
+        let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
+        openssl_sys::SSL_set_bio(ssl, bio, bio);
+        crate::ffi::ssl_set_mode(
+            ssl,
+            openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
+                | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+        );
+        if common.ignore_unexpected_eof {
+            crate::ffi::SSL_set_options(ssl, crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits());
+        }
+        if let Some(list) = &common.cipher_list {
+            let list = c_str(list, "cipher list")?;
+            cvt(openssl_sys::SSL_set_cipher_list(ssl, list.as_ptr()))?;
+        }
+        if is_client && !common.alpn.is_empty() {
+            let wire = alpn_wire(&common.alpn)?;
+            // SSL_set_alpn_protos returns 0 on success.
+            if openssl_sys::SSL_set_alpn_protos(ssl, wire.as_ptr(), wire.len() as _) != 0 {
+                return Err(Error::Ssl(crate::error::ErrorStack::drain()));
+            }
+        }
+    }
+    let target = Target::Connection(ssl);
+    match &common.chain {
+        Some(Source::File(path)) => target.use_chain_file(path)?,
+        Some(Source::Pem(pem)) => target.use_chain_bytes(pem)?,
+        None => {}
+    }
+    if let Some(key) = &common.key {
+        let password: Option<Arc<PasswordCallback>> = match &common.password {
+            Some(p) => {
+                let p = p.clone().into_bytes();
+                Some(Arc::new(move |_| p.clone()))
+            }
+            None => context_password(&context),
+        };
+        match key {
+            Source::File(path) => target.use_key_file(path, password.as_deref())?,
+            Source::Pem(pem) => target.use_key_bytes(pem, password.as_deref())?,
+        }
+    }
+    stream.set_on_close(common.on_close);
+    Ok(stream)
+}
+
+fn context_password(context: &ContextRef) -> Option<Arc<PasswordCallback>> {
+    context.extras().and_then(|e| e.password_callback.clone())
+}

@@ -1,0 +1,609 @@
+//! `SslStream`: one TLS connection over a transport, with `Read`, `Write` and `BufRead`.
+
+use crate::bio::TransportStats;
+use crate::callbacks::Connection;
+use crate::context::{Context, Protocol};
+use crate::error::{Error, ErrorStack};
+use crate::ffi;
+use crate::transport::Transport;
+use crate::x509::Certificate;
+use foreign_types::ForeignType;
+use openssl_sys::SSL;
+use std::io::{self, BufRead, Read, Write};
+use std::marker::PhantomData;
+use std::os::raw::c_int;
+
+/// Called once when a stream is closed or dropped.
+pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
+
+/// A TLS connection over the transport `T`.
+///
+/// Made by [`ClientOptions`](crate::ClientOptions) or [`ServerOptions`](crate::ServerOptions).
+/// Reading returns `Ok(0)` only after the peer's close_notify; a transport EOF without it is an
+/// [`Error::UnexpectedEof`] (as an `io::Error` of kind `UnexpectedEof`). Writes are one TLS
+/// record per call unless an output buffer size was set. `Drop` frees everything without
+/// blocking and without sending close_notify; call [`close`](SslStream::close) (or
+/// [`shutdown`](SslStream::shutdown)) for an orderly end.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use sslbridge::{ClientOptions, Context, ServerOptions};
+///
+/// let pki = sslbridge::testing::TestPki::new()?;
+/// let server_key = pki.server(&["localhost"])?;
+/// let trust = Context::builder().ca_certificates_pem(&pki.root_pem()).build()?;
+/// let (client_end, server_end) = sslbridge::duplex(64 * 1024);
+///
+/// let server = std::thread::spawn(move || -> Result<(), sslbridge::Error> {
+///     let mut tls = ServerOptions::new()
+///         .certificate_chain_pem(&server_key.chain_pem)
+///         .private_key_pem(&server_key.key_pem)
+///         .accept(server_end)?;
+///     let mut buf = [0u8; 5];
+///     tls.read_exact(&mut buf)?;
+///     tls.write_all(&buf)?;
+///     tls.close()
+/// });
+///
+/// let mut tls = ClientOptions::new().hostname("localhost").context(trust).connect(client_end)?;
+/// tls.write_all(b"hello")?;
+/// let mut echo = Vec::new();
+/// tls.read_to_end(&mut echo)?; // Ok once the server's close_notify arrives
+/// assert_eq!(echo, b"hello");
+/// server.join().unwrap()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SslStream<T> {
+    /// Owned; null once torn down. Freed before `conn`, which its BIO points into.
+    ssl: *mut SSL,
+    conn: Box<Connection>,
+    /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
+    _context: Context,
+    input: Vec<u8>,
+    input_pos: usize,
+    input_end: usize,
+    input_capacity: usize,
+    output: Vec<u8>,
+    output_capacity: usize,
+    on_close: Option<CloseCallback>,
+    is_client: bool,
+    require_peer_certificate: bool,
+    handshake_done: bool,
+    peer_closed: bool,
+    failed: Option<String>,
+    _transport: PhantomData<T>,
+}
+
+// SAFETY: the SSL, its BIO and the Connection are owned by this value alone and only touched
+// through &mut self (or &self for read-only queries); the transport inside is a T, so the
+// whole is Send when T is.
+unsafe impl<T: Send> Send for SslStream<T> {}
+// SAFETY: &self methods only read connection properties OpenSSL guards itself (peer
+// certificate, cipher, version); the transport is only shared as &T, which needs T: Sync.
+unsafe impl<T: Sync> Sync for SslStream<T> {}
+
+/// How a stream is set up; filled in by the options types.
+pub(crate) struct StreamParts {
+    pub(crate) ssl: *mut SSL,
+    pub(crate) conn: Box<Connection>,
+    pub(crate) context: Context,
+    pub(crate) is_client: bool,
+    pub(crate) require_peer_certificate: bool,
+    pub(crate) input_capacity: usize,
+    pub(crate) output_capacity: usize,
+}
+
+impl<T: Transport> SslStream<T> {
+    /// Wraps already configured parts. Ownership of `ssl` passes to the stream.
+    pub(crate) fn from_parts(parts: StreamParts) -> SslStream<T> {
+        SslStream {
+            ssl: parts.ssl,
+            conn: parts.conn,
+            _context: parts.context,
+            input: Vec::new(),
+            input_pos: 0,
+            input_end: 0,
+            input_capacity: parts.input_capacity.max(1),
+            output: Vec::new(),
+            output_capacity: parts.output_capacity,
+            on_close: None,
+            is_client: parts.is_client,
+            require_peer_certificate: parts.require_peer_certificate,
+            handshake_done: false,
+            peer_closed: false,
+            failed: None,
+            _transport: PhantomData,
+        }
+    }
+
+    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn set_on_close(&mut self, callback: Option<CloseCallback>) {
+        self.on_close = callback;
+    }
+
+    /// Runs (or resumes) the handshake (`SSL_do_handshake`). Returns [`Error::WantRead`] or
+    /// [`Error::WantWrite`] on a non-blocking transport that is not ready; call again once it
+    /// is. Calling it after the handshake completed does nothing.
+    ///
+    /// ```
+    /// # use sslbridge::{ClientOptions, ServerOptions, Context, Error, Verify};
+    /// let pki = sslbridge::testing::TestPki::new()?;
+    /// let key = pki.server(&["localhost"])?;
+    /// let (mut a, mut b) = sslbridge::duplex(64 * 1024);
+    /// a.set_nonblocking(true);
+    /// b.set_nonblocking(true);
+    /// let mut client = ClientOptions::new().verify(Verify::None).start(a)?;
+    /// let mut server = ServerOptions::new()
+    ///     .certificate_chain_pem(&key.chain_pem).private_key_pem(&key.key_pem).start(b)?;
+    /// let (mut c_done, mut s_done) = (false, false);
+    /// while !(c_done && s_done) {
+    ///     for (stream_done, result) in [(&mut c_done, client.handshake()), (&mut s_done, server.handshake())] {
+    ///         match result {
+    ///             Ok(()) => *stream_done = true,
+    ///             Err(Error::WantRead | Error::WantWrite) => {} // a real program would poll here
+    ///             Err(e) => return Err(e.into()),
+    ///         }
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handshake(&mut self) -> Result<(), Error> {
+        if self.handshake_done {
+            return Ok(());
+        }
+        self.check_usable()?;
+        ErrorStack::clear();
+        // SAFETY: ssl is live (check_usable); the BIO state is not borrowed during the call.
+        let r = unsafe { openssl_sys::SSL_do_handshake(self.ssl) };
+        self.resume_panic();
+        if r == 1 {
+            if self.require_peer_certificate && self.peer_certificate().is_none() {
+                return Err(self.fail(Error::ServerCertificateMissing));
+            }
+            self.handshake_done = true;
+            return Ok(());
+        }
+        match self.take_error(r) {
+            None => Err(self.fail(Error::UnexpectedEof)),
+            Some(e) if e.is_would_block() => Err(e),
+            Some(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Whether the handshake has completed.
+    pub fn is_handshake_done(&self) -> bool {
+        self.handshake_done
+    }
+
+    /// Reads decrypted data into `buf` (`SSL_read_ex`); `Ok(0)` after the peer's close_notify.
+    fn ssl_read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.handshake()?;
+        if self.peer_closed {
+            return Ok(0);
+        }
+        self.check_usable()?;
+        ErrorStack::clear();
+        let mut n = 0usize;
+        // SAFETY: ssl is live; buf is a valid writable slice of buf.len() bytes.
+        let r = unsafe {
+            openssl_sys::SSL_read_ex(self.ssl, buf.as_mut_ptr().cast(), buf.len(), &mut n)
+        };
+        self.resume_panic();
+        if r == 1 {
+            return Ok(n);
+        }
+        match self.take_error(r) {
+            None => {
+                self.peer_closed = true;
+                Ok(0)
+            }
+            Some(e) if e.is_would_block() => Err(e),
+            Some(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Encrypts and sends some of `buf` (`SSL_write_ex`, one record at most).
+    fn ssl_write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.handshake()?;
+        self.check_usable()?;
+        ErrorStack::clear();
+        let mut n = 0usize;
+        // SAFETY: ssl is live; buf is a valid readable slice.
+        let r =
+            unsafe { openssl_sys::SSL_write_ex(self.ssl, buf.as_ptr().cast(), buf.len(), &mut n) };
+        self.resume_panic();
+        if r == 1 {
+            return Ok(n);
+        }
+        match self.take_error(r) {
+            None => Err(self.fail(Error::StreamFailed(
+                "the peer closed the connection (close_notify) while we were writing".into(),
+            ))),
+            Some(e) if e.is_would_block() => Err(e),
+            Some(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Writes out the output buffer (when one is configured).
+    fn flush_output(&mut self) -> Result<(), Error> {
+        while !self.output.is_empty() {
+            let pending = std::mem::take(&mut self.output);
+            let result = self.ssl_write(&pending);
+            self.output = pending;
+            let n = result?;
+            self.output.drain(..n);
+        }
+        Ok(())
+    }
+
+    /// Flushes the transport through the BIO (`BIO_flush`), so a panic or error is handled
+    /// like any other transport call.
+    fn flush_transport(&mut self) -> Result<(), Error> {
+        self.check_usable()?;
+        // SAFETY: ssl is live; its wbio, if any, is live while the SSL is.
+        let r = unsafe {
+            let wbio = openssl_sys::SSL_get_wbio(self.ssl);
+            if wbio.is_null() {
+                return Ok(());
+            }
+            openssl_sys::BIO_ctrl(wbio, openssl_sys::BIO_CTRL_FLUSH, 0, std::ptr::null_mut())
+        };
+        self.resume_panic();
+        if r == 1 {
+            return Ok(());
+        }
+        if let Some(e) = self.conn.bio.error.take() {
+            return Err(self.fail(Error::Io(e)));
+        }
+        Err(Error::WantWrite)
+    }
+
+    /// Sends close_notify (`SSL_shutdown`) and flushes the transport, without waiting for the
+    /// peer's. Does nothing if the handshake never completed or the stream failed (there is
+    /// no TLS session to close). Further writes fail; reads return what the peer still sends.
+    pub fn shutdown(&mut self) -> Result<(), Error> {
+        if !self.handshake_done || self.failed.is_some() || self.ssl.is_null() {
+            return Ok(());
+        }
+        self.flush_output()?;
+        // SAFETY: ssl is live.
+        if unsafe { openssl_sys::SSL_get_shutdown(self.ssl) } & openssl_sys::SSL_SENT_SHUTDOWN == 0
+        {
+            ErrorStack::clear();
+            // SAFETY: ssl is live.
+            let r = unsafe { openssl_sys::SSL_shutdown(self.ssl) };
+            self.resume_panic();
+            if r < 0 {
+                match self.take_error(r) {
+                    None => {}
+                    Some(e) if e.is_would_block() => return Err(e),
+                    Some(e) => return Err(self.fail(e)),
+                }
+            }
+        }
+        self.flush_transport()
+    }
+
+    /// Ends the connection in order: flushes, sends close_notify, frees the TLS state and the
+    /// transport, runs the close callback, and reports the first error met on the way
+    /// (everything is freed regardless).
+    pub fn close(mut self) -> Result<(), Error> {
+        let result = self.shutdown();
+        drop(self.teardown());
+        self.run_close_callback();
+        result
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        self.conn
+            .bio
+            .transport
+            .as_deref()
+            .and_then(|t| t.as_any().downcast_ref::<T>())
+            .expect("the stream holds its transport until it is dropped")
+    }
+
+    /// The transport, mutably. Reading or writing it directly corrupts the TLS stream; use it
+    /// for socket options and the like.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.conn
+            .bio
+            .transport
+            .as_deref_mut()
+            .and_then(|t| t.as_any_mut().downcast_mut::<T>())
+            .expect("the stream holds its transport until it is dropped")
+    }
+
+    /// Frees the TLS state, runs the close callback and returns the transport. No
+    /// close_notify is sent (call [`shutdown`](SslStream::shutdown) first for that); bytes
+    /// already read ahead from the transport are discarded.
+    pub fn into_inner(mut self) -> T {
+        let transport = self
+            .teardown()
+            .expect("the stream holds its transport until it is dropped");
+        self.run_close_callback();
+        *transport
+            .into_any()
+            .downcast::<T>()
+            .expect("the transport has the stream's type")
+    }
+}
+
+impl<T> SslStream<T> {
+    fn ssl(&self) -> *mut SSL {
+        self.ssl
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        if let Some(reason) = &self.failed {
+            return Err(Error::StreamFailed(reason.clone()));
+        }
+        if self.ssl.is_null() {
+            return Err(Error::StreamFailed("the stream is closed".into()));
+        }
+        Ok(())
+    }
+
+    /// Marks the stream failed (unless the error is retryable) and passes the error on.
+    fn fail(&mut self, e: Error) -> Error {
+        let retryable = e.is_would_block() || matches!(e, Error::Timeout { operation: "read" });
+        if !retryable && self.failed.is_none() {
+            self.failed = Some(e.to_string());
+        }
+        e
+    }
+
+    /// Resumes a panic caught in a callback during the last `SSL_*` call.
+    fn resume_panic(&mut self) {
+        if let Some(payload) = self.conn.take_panic() {
+            ErrorStack::clear();
+            self.failed = Some("a transport or callback panicked".into());
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// Classifies a failed `SSL_*` call. `None` means the peer sent close_notify.
+    fn take_error(&mut self, ret: c_int) -> Option<Error> {
+        // SAFETY: ssl is live (callers checked) and `ret` is the value the call returned.
+        let code = unsafe { openssl_sys::SSL_get_error(self.ssl, ret) };
+        let io_error = self.conn.bio.error.take();
+        let verify_failure = self.conn.verify_failure.take();
+        match code {
+            openssl_sys::SSL_ERROR_ZERO_RETURN => {
+                ErrorStack::clear();
+                None
+            }
+            openssl_sys::SSL_ERROR_WANT_READ => {
+                ErrorStack::clear();
+                Some(Error::WantRead)
+            }
+            openssl_sys::SSL_ERROR_WANT_WRITE => {
+                ErrorStack::clear();
+                Some(Error::WantWrite)
+            }
+            _ => {
+                let stack = ErrorStack::drain();
+                Some(if let Some(v) = verify_failure {
+                    v
+                } else if let Some(e) = io_error {
+                    Error::Io(e)
+                } else if stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING)
+                    || (code == openssl_sys::SSL_ERROR_SYSCALL
+                        && stack.is_empty()
+                        && self.conn.bio.at_eof())
+                {
+                    Error::UnexpectedEof
+                } else if stack.is_empty() {
+                    Error::Ssl(ErrorStack::message(format!(
+                        "SSL_get_error returned {code} without details"
+                    )))
+                } else {
+                    Error::Ssl(stack)
+                })
+            }
+        }
+    }
+
+    /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.
+    fn teardown(&mut self) -> Option<Box<dyn Transport>> {
+        if !self.ssl.is_null() {
+            // SAFETY: ssl is live and owned by us; it is freed exactly once, here.
+            unsafe {
+                if self.handshake_done && self.failed.is_none() {
+                    // Mark a clean end without I/O so OpenSSL keeps the session cached.
+                    openssl_sys::SSL_set_shutdown(
+                        self.ssl,
+                        openssl_sys::SSL_SENT_SHUTDOWN | openssl_sys::SSL_RECEIVED_SHUTDOWN,
+                    );
+                }
+                openssl_sys::SSL_free(self.ssl);
+            }
+            self.ssl = std::ptr::null_mut();
+        }
+        self.conn.bio.transport.take()
+    }
+
+    fn run_close_callback(&mut self) {
+        if let Some(callback) = self.on_close.take() {
+            callback();
+        }
+    }
+
+    /// The peer's certificate, if it presented one (`SSL_get1_peer_certificate`).
+    pub fn peer_certificate(&self) -> Option<Certificate> {
+        if self.ssl.is_null() {
+            return None;
+        }
+        // SAFETY: ssl is live; get1 returns a new reference that we own.
+        let x = unsafe { openssl_sys::SSL_get1_peer_certificate(self.ssl) };
+        // SAFETY: x is null or an owned X509.
+        (!x.is_null()).then(|| unsafe { Certificate::from_ptr(x) })
+    }
+
+    /// The ALPN protocol the handshake selected, if any.
+    pub fn selected_alpn_protocol(&self) -> Option<&str> {
+        self.selected_alpn_protocol_bytes()
+            .and_then(|p| std::str::from_utf8(p).ok())
+    }
+
+    /// The ALPN protocol the handshake selected, as raw bytes.
+    pub fn selected_alpn_protocol_bytes(&self) -> Option<&[u8]> {
+        if self.ssl.is_null() {
+            return None;
+        }
+        let mut data = std::ptr::null();
+        let mut len = 0u32;
+        // SAFETY: ssl is live; OpenSSL points `data` into the SSL's own storage, valid while
+        // the SSL is (tied to &self).
+        unsafe {
+            openssl_sys::SSL_get0_alpn_selected(self.ssl, &mut data, &mut len);
+            if data.is_null() || len == 0 {
+                None
+            } else {
+                Some(std::slice::from_raw_parts(data, len as usize))
+            }
+        }
+    }
+
+    /// The negotiated protocol version; `None` before the handshake completes.
+    pub fn protocol_version(&self) -> Option<Protocol> {
+        if self.ssl.is_null() || !self.handshake_done {
+            return None;
+        }
+        // SAFETY: ssl is live.
+        Protocol::from_raw(unsafe { openssl_sys::SSL_version(self.ssl) })
+    }
+
+    /// The negotiated cipher suite, e.g. `"TLS_AES_128_GCM_SHA256"` (OpenSSL's name for
+    /// TLS 1.2 suites, e.g. `"ECDHE-ECDSA-AES128-GCM-SHA256"`).
+    pub fn cipher_name(&self) -> Option<&'static str> {
+        if self.ssl.is_null() {
+            return None;
+        }
+        // SAFETY: ssl is live; cipher descriptions are static tables.
+        unsafe {
+            let cipher = openssl_sys::SSL_get_current_cipher(self.ssl);
+            if cipher.is_null() {
+                return None;
+            }
+            std::ffi::CStr::from_ptr(openssl_sys::SSL_CIPHER_get_name(cipher))
+                .to_str()
+                .ok()
+        }
+    }
+
+    /// Whether the handshake resumed an earlier session.
+    pub fn session_reused(&self) -> bool {
+        // SAFETY: ssl is live when non-null.
+        !self.ssl.is_null() && unsafe { openssl_sys::SSL_session_reused(self.ssl) } == 1
+    }
+
+    /// Whether this is the client side.
+    pub fn is_client(&self) -> bool {
+        self.is_client
+    }
+
+    /// How many reads, writes and flushes the transport has seen through the custom BIO.
+    pub fn transport_stats(&self) -> TransportStats {
+        self.conn.bio.stats
+    }
+
+    /// The raw `SSL` pointer, for calling OpenSSL functions sslbridge does not wrap. It stays
+    /// owned by the stream.
+    pub fn as_ptr(&self) -> *mut SSL {
+        self.ssl()
+    }
+}
+
+impl<T> Drop for SslStream<T> {
+    fn drop(&mut self) {
+        // Free the SSL (never blocks: no close_notify), then the transport, then tell the
+        // user. A panicking close callback must not abort while already unwinding.
+        drop(self.teardown());
+        if std::thread::panicking() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run_close_callback()
+            }));
+        } else {
+            self.run_close_callback();
+        }
+    }
+}
+
+impl<T: Transport> Read for SslStream<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.input_pos < self.input_end {
+            let n = buf.len().min(self.input_end - self.input_pos);
+            buf[..n].copy_from_slice(&self.input[self.input_pos..self.input_pos + n]);
+            self.input_pos += n;
+            return Ok(n);
+        }
+        self.ssl_read(buf).map_err(io::Error::from)
+    }
+}
+
+impl<T: Transport> BufRead for SslStream<T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.input_pos >= self.input_end {
+            if self.input.len() < self.input_capacity {
+                self.input = vec![0u8; self.input_capacity];
+            }
+            let mut input = std::mem::take(&mut self.input);
+            let result = self.ssl_read(&mut input);
+            self.input = input;
+            let n = result.map_err(io::Error::from)?;
+            self.input_pos = 0;
+            self.input_end = n;
+        }
+        Ok(&self.input[self.input_pos..self.input_end])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.input_pos = (self.input_pos + amt).min(self.input_end);
+    }
+}
+
+impl<T: Transport> Write for SslStream<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.output_capacity == 0 {
+            return self.ssl_write(buf).map_err(io::Error::from);
+        }
+        if self.output.len() >= self.output_capacity {
+            self.flush_output().map_err(io::Error::from)?;
+        }
+        let room = self.output_capacity - self.output.len();
+        let n = buf.len().min(room);
+        self.output.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_output().map_err(io::Error::from)?;
+        if self.ssl.is_null() || !self.handshake_done {
+            return Ok(());
+        }
+        self.flush_transport().map_err(io::Error::from)
+    }
+}
+
+impl<T> std::fmt::Debug for SslStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslStream")
+            .field("client", &self.is_client)
+            .field("handshake_done", &self.handshake_done)
+            .field("protocol", &self.protocol_version())
+            .field("cipher", &self.cipher_name())
+            .field("failed", &self.failed)
+            .finish()
+    }
+}

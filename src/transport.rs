@@ -1,0 +1,319 @@
+//! Transports: the [`Transport`] trait every byte stream satisfies, and the in-memory
+//! [`MemoryPipe`].
+
+use bytes::{Buf, BytesMut};
+use std::any::Any;
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Anything that moves bytes: every owned `Read + Write + Send` value is a `Transport`
+/// automatically, and so is `Box<dyn Transport>`.
+///
+/// sslbridge holds the transport as a trait object inside its BIO, so one `BIO_METHOD` serves
+/// every transport type.
+///
+/// ```
+/// use sslbridge::Transport;
+/// fn takes(_t: impl Transport) {}
+/// let (a, _b) = sslbridge::duplex(1024);
+/// takes(a);
+/// let boxed: Box<dyn Transport> = Box::new(std::io::Cursor::new(Vec::<u8>::new()));
+/// takes(boxed);
+/// ```
+pub trait Transport: Read + Write + Send + 'static {
+    /// The transport as `Any`, so a stream can hand back the concrete type.
+    #[doc(hidden)]
+    fn as_any(&self) -> &dyn Any;
+    /// The transport as `Any`, mutably.
+    #[doc(hidden)]
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The transport as a boxed `Any`, for `into_inner`.
+    #[doc(hidden)]
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: Read + Write + Send + 'static> Transport for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// One direction of a [`duplex`] pipe.
+struct Channel {
+    data: BytesMut,
+    capacity: usize,
+    writer_closed: bool,
+    reader_closed: bool,
+}
+
+struct Shared {
+    channel: Mutex<Channel>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn new(capacity: usize) -> Arc<Shared> {
+        Arc::new(Shared {
+            channel: Mutex::new(Channel {
+                data: BytesMut::with_capacity(capacity.min(1 << 20)),
+                capacity,
+                writer_closed: false,
+                reader_closed: false,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Channel> {
+        // A panic while holding the lock leaves the byte buffer consistent (every update is a
+        // single call), so a poisoned lock is still usable.
+        self.channel.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for a change, honouring an optional deadline; `Err` means the deadline passed.
+    fn wait<'a>(
+        &self,
+        guard: MutexGuard<'a, Channel>,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'a, Channel>, MutexGuard<'a, Channel>> {
+        match deadline {
+            None => Ok(self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())),
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(guard);
+                }
+                let (guard, _) = self
+                    .changed
+                    .wait_timeout(guard, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner());
+                Ok(guard)
+            }
+        }
+    }
+}
+
+/// One end of an in-memory, bidirectional byte pipe made by [`duplex`].
+///
+/// Blocking by default, like a socket: a read waits for data, a write waits for room.
+/// [`set_nonblocking(true)`](MemoryPipe::set_nonblocking) makes both return
+/// `WouldBlock` instead. Dropping an end gives the other end EOF on read and `BrokenPipe` on
+/// write.
+pub struct MemoryPipe {
+    incoming: Arc<Shared>,
+    outgoing: Arc<Shared>,
+    nonblocking: bool,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+/// Two connected [`MemoryPipe`] ends; each direction buffers up to `capacity` bytes (at least 1).
+///
+/// ```
+/// use std::io::{Read, Write};
+/// let (mut a, mut b) = sslbridge::duplex(64 * 1024);
+/// a.write_all(b"ping")?;
+/// let mut buf = [0u8; 4];
+/// b.read_exact(&mut buf)?;
+/// assert_eq!(&buf, b"ping");
+/// drop(a);
+/// assert_eq!(b.read(&mut buf)?, 0); // the other end is gone: EOF
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn duplex(capacity: usize) -> (MemoryPipe, MemoryPipe) {
+    let capacity = capacity.max(1);
+    let a_to_b = Shared::new(capacity);
+    let b_to_a = Shared::new(capacity);
+    let a = MemoryPipe::new(b_to_a.clone(), a_to_b.clone());
+    let b = MemoryPipe::new(a_to_b, b_to_a);
+    (a, b)
+}
+
+impl MemoryPipe {
+    fn new(incoming: Arc<Shared>, outgoing: Arc<Shared>) -> MemoryPipe {
+        MemoryPipe {
+            incoming,
+            outgoing,
+            nonblocking: false,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// In non-blocking mode reads and writes that cannot proceed return `WouldBlock`.
+    pub fn set_nonblocking(&mut self, nonblocking: bool) {
+        self.nonblocking = nonblocking;
+    }
+
+    /// Whether the end is in non-blocking mode.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    /// A blocking read waits at most this long, then fails with `TimedOut`.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.read_timeout = timeout;
+    }
+
+    /// A blocking write waits at most this long for room, then fails with `TimedOut`.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
+    }
+
+    /// Closes the writing direction: the other end reads EOF once it has drained what was
+    /// written, while this end can still read.
+    pub fn shutdown_write(&mut self) {
+        self.outgoing.lock().writer_closed = true;
+        self.outgoing.changed.notify_all();
+    }
+
+    /// Bytes written by the other end and not yet read by this one.
+    pub fn available(&self) -> usize {
+        self.incoming.lock().data.len()
+    }
+
+    fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+        timeout.map(|t| Instant::now() + t)
+    }
+}
+
+impl Read for MemoryPipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let deadline = Self::deadline(self.read_timeout);
+        let shared = &*self.incoming;
+        let mut channel = shared.lock();
+        while channel.data.is_empty() {
+            if channel.writer_closed {
+                return Ok(0);
+            }
+            if self.nonblocking {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            channel = shared.wait(channel, deadline).map_err(|_| {
+                io::Error::new(io::ErrorKind::TimedOut, "MemoryPipe read timed out")
+            })?;
+        }
+        let n = buf.len().min(channel.data.len());
+        buf[..n].copy_from_slice(&channel.data[..n]);
+        channel.data.advance(n);
+        drop(channel);
+        shared.changed.notify_all();
+        Ok(n)
+    }
+}
+
+impl Write for MemoryPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let deadline = Self::deadline(self.write_timeout);
+        let shared = &*self.outgoing;
+        let mut channel = shared.lock();
+        loop {
+            if channel.reader_closed || channel.writer_closed {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the other end of the MemoryPipe is closed",
+                ));
+            }
+            if channel.data.len() < channel.capacity {
+                break;
+            }
+            if self.nonblocking {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            channel = shared.wait(channel, deadline).map_err(|_| {
+                io::Error::new(io::ErrorKind::TimedOut, "MemoryPipe write timed out")
+            })?;
+        }
+        let n = buf.len().min(channel.capacity - channel.data.len());
+        channel.data.extend_from_slice(&buf[..n]);
+        drop(channel);
+        shared.changed.notify_all();
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for MemoryPipe {
+    fn drop(&mut self) {
+        self.outgoing.lock().writer_closed = true;
+        self.outgoing.changed.notify_all();
+        self.incoming.lock().reader_closed = true;
+        self.incoming.changed.notify_all();
+    }
+}
+
+impl std::fmt::Debug for MemoryPipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryPipe")
+            .field("nonblocking", &self.nonblocking)
+            .field("available", &self.available())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonblocking_end_reports_would_block_both_ways() {
+        let (mut a, mut b) = duplex(4);
+        a.set_nonblocking(true);
+        b.set_nonblocking(true);
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            b.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(a.write(b"abcdef").unwrap(), 4);
+        assert_eq!(a.write(b"x").unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(b.read(&mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"abcd");
+    }
+
+    #[test]
+    fn write_to_a_dropped_end_is_broken_pipe() {
+        let (mut a, b) = duplex(16);
+        drop(b);
+        assert_eq!(a.write(b"x").unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn read_timeout_expires() {
+        let (mut a, _b) = duplex(16);
+        a.set_read_timeout(Some(Duration::from_millis(20)));
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            a.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::TimedOut
+        );
+    }
+
+    #[test]
+    fn blocking_transfer_across_threads_is_byte_exact() {
+        let (mut a, mut b) = duplex(1000);
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let writer = std::thread::spawn(move || a.write_all(&data));
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(got, expected);
+    }
+}
