@@ -179,14 +179,25 @@ pub struct OpenSslError {
 }
 
 impl OpenSslError {
-    /// The reason code (`ERR_GET_REASON`).
+    /// OpenSSL 3 packs operating-system errors with this flag and the errno below it.
+    const SYSTEM_FLAG: u64 = 0x8000_0000;
+
+    /// The reason code (`ERR_GET_REASON`); the errno for system errors.
     pub fn reason_code(&self) -> i32 {
-        (self.code & 0x7F_FFFF) as i32
+        if self.code & Self::SYSTEM_FLAG != 0 {
+            (self.code & 0x7FFF_FFFF) as i32
+        } else {
+            (self.code & 0x7F_FFFF) as i32
+        }
     }
 
-    /// The library code (`ERR_GET_LIB`).
+    /// The library code (`ERR_GET_LIB`); 2 (`ERR_LIB_SYS`) for system errors.
     pub fn library_code(&self) -> i32 {
-        ((self.code >> 23) & 0xFF) as i32
+        if self.code & Self::SYSTEM_FLAG != 0 {
+            2
+        } else {
+            ((self.code >> 23) & 0xFF) as i32
+        }
     }
 }
 
@@ -282,6 +293,15 @@ impl ErrorStack {
     /// Whether any entry has this reason code (`SSL_R_*`, `X509_R_*`, …).
     pub fn has_reason(&self, reason: i32) -> bool {
         self.0.iter().any(|e| e.reason_code() == reason)
+    }
+
+    /// An operating-system error OpenSSL recorded (library `ERR_LIB_SYS`), as an `io::Error`.
+    pub(crate) fn system_error(&self) -> Option<io::Error> {
+        const ERR_LIB_SYS: i32 = 2;
+        self.0
+            .iter()
+            .find(|e| e.library_code() == ERR_LIB_SYS && e.reason_code() != 0)
+            .map(|e| io::Error::from_raw_os_error(e.reason_code()))
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -73,11 +73,13 @@ mod callbacks;
 mod context;
 mod credentials;
 mod error;
+mod fd;
 mod ffi;
 mod global;
 mod init;
 mod options;
 mod stream;
+mod sys;
 pub mod testing;
 mod transport;
 mod x509;
@@ -89,6 +91,7 @@ pub use context::{
 };
 pub use credentials::PasswordCallback;
 pub use error::{Error, ErrorStack, OpenSslError};
+pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
 pub use global::{
     client_verify_default, global_context, set_client_verify_default, use_certificate_chain_file,
     with_global_context, Verify,

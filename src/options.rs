@@ -1,18 +1,20 @@
 //! `ClientOptions` and `ServerOptions`: how a stream is set up (cl+ssl's
 //! `make-ssl-client-stream` / `make-ssl-server-stream` keywords).
 
-use crate::bio::{new_transport_bio, BioState};
+use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
 use crate::callbacks::{alpn_wire, connection_index, verify_trampoline, Connection};
 use crate::context::{c_str, Context, ContextRef};
 use crate::credentials::{PasswordCallback, Target};
 use crate::error::{cvt, cvt_p, Error};
+use crate::fd::{descriptors_of, Descriptor};
 use crate::global::{client_verify_default, global_context, Verify};
-use crate::stream::{CloseCallback, SslStream, StreamParts};
+use crate::stream::{CloseCallback, IoMode, SslStream, StreamParts};
 use crate::transport::Transport;
 use foreign_types::ForeignType;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Default size of the plaintext buffer behind `BufRead`.
 const DEFAULT_INPUT_BUFFER: usize = 16 * 1024;
@@ -31,6 +33,9 @@ struct Common {
     output_buffer_size: usize,
     read_ahead: Option<usize>,
     ignore_unexpected_eof: bool,
+    /// `None` means the default: use the fd fast path when the transport has descriptors.
+    unwrap_fd: Option<bool>,
+    timeout: Option<Duration>,
 }
 
 enum Source {
@@ -115,6 +120,26 @@ macro_rules! common_setters {
         /// two full records).
         pub fn read_ahead_size(mut self, size: usize) -> Self {
             self.common.read_ahead = Some(size);
+            self
+        }
+
+        /// Whether to run on the fd fast path when the transport is a descriptor sslbridge
+        /// recognises (`TcpStream`, `UnixStream`, [`Pipes`](crate::Pipes) of descriptors,
+        /// [`Descriptor`](crate::Descriptor), [`FdTransport`](crate::FdTransport), `File`):
+        /// OpenSSL then reads and writes the descriptor itself. Default `true`; `false`
+        /// forces the custom BIO (the transport's `Read`/`Write` are called).
+        pub fn unwrap_fd(mut self, unwrap: bool) -> Self {
+            self.common.unwrap_fd = Some(unwrap);
+            self
+        }
+
+        /// Bounds the handshake and each later read and write (see
+        /// [`SslStream::set_read_timeout`]). On a descriptor sslbridge knows, it is enforced
+        /// with `poll` on a non-blocking descriptor (a blocking socket still behaves as
+        /// blocking to you); on other transports the transport's own timeouts govern and its
+        /// `TimedOut`/`WouldBlock` is reported as [`Error::Timeout`].
+        pub fn timeout(mut self, timeout: Duration) -> Self {
+            self.common.timeout = Some(timeout);
             self
         }
 
@@ -219,6 +244,12 @@ impl ClientOptions {
         stream.handshake()?;
         Ok(stream)
     }
+
+    /// Connects over a raw descriptor: an `OwnedFd` is closed with the stream, a
+    /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    pub fn connect_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
+        self.connect(fd.into())
+    }
 }
 
 /// How a server accepts: `ServerOptions::new()…accept(transport)`.
@@ -281,6 +312,12 @@ impl ServerOptions {
         stream.handshake()?;
         Ok(stream)
     }
+
+    /// Accepts over a raw descriptor: an `OwnedFd` is closed with the stream, a
+    /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    pub fn accept_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
+        self.accept(fd.into())
+    }
 }
 
 /// Creates the `SSL`, the BIO and the stream, and applies the settings common to both sides.
@@ -296,10 +333,18 @@ fn build_stream<T: Transport>(
         None => global_context()?,
     };
     let read_ahead = common.read_ahead.unwrap_or(crate::bio::DEFAULT_READ_AHEAD);
-    let mut conn = Box::new(Connection::new(BioState::new(
-        Box::new(transport),
-        read_ahead,
-    )));
+    let fds = descriptors_of(&transport);
+    let fd_fast_path = fds.is_some() && common.unwrap_fd.unwrap_or(true);
+    let user_nonblocking = match fds {
+        Some(f) => {
+            crate::sys::is_nonblocking(f.read).map_err(Error::Io)?
+                || crate::sys::is_nonblocking(f.write).map_err(Error::Io)?
+        }
+        None => false,
+    };
+    let mut bio_state = BioState::new(Box::new(transport), read_ahead);
+    bio_state.fd = fds.map(|f| f.read);
+    let mut conn = Box::new(Connection::new(bio_state));
     // SAFETY: the context is live; SSL_new returns an owned SSL or null.
     let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
     let conn_ptr: *mut Connection = &mut *conn;
@@ -312,6 +357,15 @@ fn build_stream<T: Transport>(
         require_peer_certificate,
         input_capacity: common.input_buffer_size.unwrap_or(DEFAULT_INPUT_BUFFER),
         output_capacity: common.output_buffer_size,
+        io: IoMode {
+            fds,
+            fd_fast_path,
+            user_nonblocking,
+            emulating_blocking: false,
+            handshake_timeout: common.timeout,
+            read_timeout: common.timeout,
+            write_timeout: common.timeout,
+        },
     });
     // SAFETY: ssl is live; conn_ptr points into the stream's boxed Connection, whose address
     // is stable and which outlives the SSL (the stream frees the SSL first). The BIO's
@@ -322,8 +376,13 @@ fn build_stream<T: Transport>(
             connection_index(),
             conn_ptr.cast(),
         ))?;
-        let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
-        openssl_sys::SSL_set_bio(ssl, bio, bio);
+        match fds {
+            Some(fds) if fd_fast_path => attach_descriptor_bios(ssl, fds)?,
+            _ => {
+                let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
+                openssl_sys::SSL_set_bio(ssl, bio, bio);
+            }
+        }
         crate::ffi::ssl_set_mode(
             ssl,
             openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
@@ -363,6 +422,7 @@ fn build_stream<T: Transport>(
             Source::Pem(pem) => target.use_key_bytes(pem, password.as_deref())?,
         }
     }
+    stream.enforce_deadlines()?;
     stream.set_on_close(common.on_close);
     Ok(stream)
 }

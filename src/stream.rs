@@ -4,7 +4,9 @@ use crate::bio::TransportStats;
 use crate::callbacks::Connection;
 use crate::context::{Context, Protocol};
 use crate::error::{Error, ErrorStack};
+use crate::fd::Fds;
 use crate::ffi;
+use crate::sys::{self, Readiness};
 use crate::transport::Transport;
 use crate::x509::Certificate;
 use foreign_types::ForeignType;
@@ -12,6 +14,7 @@ use openssl_sys::SSL;
 use std::io::{self, BufRead, Read, Write};
 use std::marker::PhantomData;
 use std::os::raw::c_int;
+use std::time::{Duration, Instant};
 
 /// Called once when a stream is closed or dropped.
 pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
@@ -71,7 +74,44 @@ pub struct SslStream<T> {
     handshake_done: bool,
     peer_closed: bool,
     failed: Option<String>,
+    io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// How operations wait: descriptors, deadlines and who owns blocking behaviour.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IoMode {
+    /// The transport's descriptors, when sslbridge knows them (fd path or custom BIO).
+    pub(crate) fds: Option<Fds>,
+    /// OpenSSL does the I/O on `fds` itself.
+    pub(crate) fd_fast_path: bool,
+    /// The user's descriptor was already non-blocking: never wait, return WantRead/WantWrite.
+    pub(crate) user_nonblocking: bool,
+    /// sslbridge set `O_NONBLOCK` to enforce deadlines with `poll`, and restores it at the end.
+    pub(crate) emulating_blocking: bool,
+    pub(crate) handshake_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+}
+
+/// The operation a call belongs to, for deadlines and error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Handshake,
+    Read,
+    Write,
+    Shutdown,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Handshake => "handshake",
+            Op::Read => "read",
+            Op::Write => "write",
+            Op::Shutdown => "shutdown",
+        }
+    }
 }
 
 // SAFETY: the SSL, its BIO and the Connection are owned by this value alone and only touched
@@ -91,6 +131,7 @@ pub(crate) struct StreamParts {
     pub(crate) require_peer_certificate: bool,
     pub(crate) input_capacity: usize,
     pub(crate) output_capacity: usize,
+    pub(crate) io: IoMode,
 }
 
 impl<T: Transport> SslStream<T> {
@@ -112,6 +153,7 @@ impl<T: Transport> SslStream<T> {
             handshake_done: false,
             peer_closed: false,
             failed: None,
+            io: parts.io,
             _transport: PhantomData,
         }
     }
@@ -154,22 +196,18 @@ impl<T: Transport> SslStream<T> {
         if self.handshake_done {
             return Ok(());
         }
-        self.check_usable()?;
-        ErrorStack::clear();
-        // SAFETY: ssl is live (check_usable); the BIO state is not borrowed during the call.
-        let r = unsafe { openssl_sys::SSL_do_handshake(self.ssl) };
-        self.resume_panic();
-        if r == 1 {
-            if self.require_peer_certificate && self.peer_certificate().is_none() {
-                return Err(self.fail(Error::ServerCertificateMissing));
+        // SAFETY (in the closure): ssl is live while drive() runs.
+        match self.drive(Op::Handshake, |ssl, _| unsafe {
+            openssl_sys::SSL_do_handshake(ssl)
+        })? {
+            Some(_) => {
+                if self.require_peer_certificate && self.peer_certificate().is_none() {
+                    return Err(self.fail(Error::ServerCertificateMissing));
+                }
+                self.handshake_done = true;
+                Ok(())
             }
-            self.handshake_done = true;
-            return Ok(());
-        }
-        match self.take_error(r) {
             None => Err(self.fail(Error::UnexpectedEof)),
-            Some(e) if e.is_would_block() => Err(e),
-            Some(e) => Err(self.fail(e)),
         }
     }
 
@@ -187,24 +225,17 @@ impl<T: Transport> SslStream<T> {
         if self.peer_closed {
             return Ok(0);
         }
-        self.check_usable()?;
-        ErrorStack::clear();
-        let mut n = 0usize;
-        // SAFETY: ssl is live; buf is a valid writable slice of buf.len() bytes.
-        let r = unsafe {
-            openssl_sys::SSL_read_ex(self.ssl, buf.as_mut_ptr().cast(), buf.len(), &mut n)
-        };
-        self.resume_panic();
-        if r == 1 {
-            return Ok(n);
-        }
-        match self.take_error(r) {
+        let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+        // SAFETY (in the closure): ssl is live; `ptr` is valid for `len` writable bytes.
+        let read = self.drive(Op::Read, |ssl, n| unsafe {
+            openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n)
+        })?;
+        match read {
+            Some(n) => Ok(n),
             None => {
                 self.peer_closed = true;
                 Ok(0)
             }
-            Some(e) if e.is_would_block() => Err(e),
-            Some(e) => Err(self.fail(e)),
         }
     }
 
@@ -214,22 +245,68 @@ impl<T: Transport> SslStream<T> {
             return Ok(0);
         }
         self.handshake()?;
-        self.check_usable()?;
-        ErrorStack::clear();
-        let mut n = 0usize;
-        // SAFETY: ssl is live; buf is a valid readable slice.
-        let r =
-            unsafe { openssl_sys::SSL_write_ex(self.ssl, buf.as_ptr().cast(), buf.len(), &mut n) };
-        self.resume_panic();
-        if r == 1 {
-            return Ok(n);
-        }
-        match self.take_error(r) {
+        let (ptr, len) = (buf.as_ptr(), buf.len());
+        // SAFETY (in the closure): ssl is live; `ptr` is valid for `len` readable bytes.
+        match self.drive(Op::Write, |ssl, n| unsafe {
+            openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n)
+        })? {
+            Some(n) => Ok(n),
             None => Err(self.fail(Error::StreamFailed(
                 "the peer closed the connection (close_notify) while we were writing".into(),
             ))),
-            Some(e) if e.is_would_block() => Err(e),
-            Some(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Runs one `SSL_*` call until it succeeds, fails, or must be retried by the caller.
+    /// `Ok(None)` means the peer sent close_notify. When sslbridge enforces deadlines on a
+    /// known descriptor, retries wait with `poll` until the operation's deadline.
+    fn drive(
+        &mut self,
+        op: Op,
+        mut call: impl FnMut(*mut SSL, &mut usize) -> c_int,
+    ) -> Result<Option<usize>, Error> {
+        let timeout = match op {
+            Op::Handshake => self.io.handshake_timeout,
+            Op::Read => self.io.read_timeout,
+            Op::Write | Op::Shutdown => self.io.write_timeout,
+        };
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.check_usable()?;
+            ErrorStack::clear();
+            let mut n = 0usize;
+            let r = call(self.ssl, &mut n);
+            self.resume_panic();
+            if r > 0 {
+                return Ok(Some(n));
+            }
+            let want = match self.take_error(r) {
+                None => return Ok(None),
+                Some(e @ (Error::WantRead | Error::WantWrite)) => e,
+                Some(e) => return Err(self.fail(e)),
+            };
+            let timed_out = Error::Timeout {
+                operation: op.name(),
+            };
+            if std::mem::take(&mut self.conn.bio.timed_out) {
+                return Err(self.fail(timed_out));
+            }
+            let fds = match self.io.fds {
+                Some(fds) if self.io.emulating_blocking => fds,
+                // Without a descriptor to wait on, a transport's WouldBlock under a deadline
+                // is the transport's own timeout firing.
+                None if timeout.is_some() => return Err(self.fail(timed_out)),
+                _ => return Err(want),
+            };
+            let (fd, readiness) = match want {
+                Error::WantRead => (fds.read, Readiness::Readable),
+                _ => (fds.write, Readiness::Writable),
+            };
+            match sys::wait_ready(fd, readiness, deadline) {
+                Ok(true) => continue,
+                Ok(false) => return Err(self.fail(timed_out)),
+                Err(e) => return Err(self.fail(Error::Io(e))),
+            }
         }
     }
 
@@ -276,19 +353,17 @@ impl<T: Transport> SslStream<T> {
         }
         self.flush_output()?;
         // SAFETY: ssl is live.
-        if unsafe { openssl_sys::SSL_get_shutdown(self.ssl) } & openssl_sys::SSL_SENT_SHUTDOWN == 0
-        {
-            ErrorStack::clear();
-            // SAFETY: ssl is live.
-            let r = unsafe { openssl_sys::SSL_shutdown(self.ssl) };
-            self.resume_panic();
-            if r < 0 {
-                match self.take_error(r) {
-                    None => {}
-                    Some(e) if e.is_would_block() => return Err(e),
-                    Some(e) => return Err(self.fail(e)),
+        let sent =
+            unsafe { openssl_sys::SSL_get_shutdown(self.ssl) } & openssl_sys::SSL_SENT_SHUTDOWN;
+        if sent == 0 {
+            // SSL_shutdown returns 0 once close_notify is sent and 1 once the peer's arrived too.
+            // SAFETY (in the closure): ssl is live while drive() runs.
+            self.drive(Op::Shutdown, |ssl, _| {
+                match unsafe { openssl_sys::SSL_shutdown(ssl) } {
+                    r if r >= 0 => 1,
+                    r => r,
                 }
-            }
+            })?;
         }
         self.flush_transport()
     }
@@ -297,7 +372,19 @@ impl<T: Transport> SslStream<T> {
     /// transport, runs the close callback, and reports the first error met on the way
     /// (everything is freed regardless).
     pub fn close(mut self) -> Result<(), Error> {
-        let result = self.shutdown();
+        let result = match self.shutdown() {
+            // Once the peer has sent its close_notify and gone, ours is only a courtesy.
+            Err(Error::Io(e))
+                if self.peer_closed
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+            {
+                Ok(())
+            }
+            other => other,
+        };
         drop(self.teardown());
         self.run_close_callback();
         result
@@ -376,6 +463,8 @@ impl<T> SslStream<T> {
     fn take_error(&mut self, ret: c_int) -> Option<Error> {
         // SAFETY: ssl is live (callers checked) and `ret` is the value the call returned.
         let code = unsafe { openssl_sys::SSL_get_error(self.ssl, ret) };
+        // On the fd path OpenSSL made the system call: its errno is the transport error.
+        let os_error = self.io.fd_fast_path.then(io::Error::last_os_error);
         let io_error = self.conn.bio.error.take();
         let verify_failure = self.conn.verify_failure.take();
         match code {
@@ -396,6 +485,12 @@ impl<T> SslStream<T> {
                 Some(if let Some(v) = verify_failure {
                     v
                 } else if let Some(e) = io_error {
+                    Error::Io(e)
+                } else if let Some(e) = stack.system_error() {
+                    Error::Io(e)
+                } else if let Some(e) = os_error.filter(|e| {
+                    code == openssl_sys::SSL_ERROR_SYSCALL && e.raw_os_error().unwrap_or(0) != 0
+                }) {
                     Error::Io(e)
                 } else if stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING)
                     || (code == openssl_sys::SSL_ERROR_SYSCALL
@@ -429,6 +524,13 @@ impl<T> SslStream<T> {
                 openssl_sys::SSL_free(self.ssl);
             }
             self.ssl = std::ptr::null_mut();
+        }
+        if std::mem::take(&mut self.io.emulating_blocking) {
+            // Hand the descriptor back in the blocking mode the user gave it to us in.
+            if let Some(fds) = self.io.fds {
+                let _ = sys::set_nonblocking(fds.read, false);
+                let _ = sys::set_nonblocking(fds.write, false);
+            }
         }
         self.conn.bio.transport.take()
     }
@@ -511,6 +613,57 @@ impl<T> SslStream<T> {
     /// Whether this is the client side.
     pub fn is_client(&self) -> bool {
         self.is_client
+    }
+
+    /// Whether OpenSSL reads and writes the transport's descriptor directly (the fd fast
+    /// path) rather than calling the transport through the custom BIO.
+    pub fn uses_fd_fast_path(&self) -> bool {
+        self.io.fd_fast_path
+    }
+
+    /// Bounds each later read (`None`: wait as long as it takes). On a descriptor sslbridge
+    /// knows this is enforced with `poll`; on other transports the transport's own timeout
+    /// governs. Expiry is [`Error::Timeout`] (`io::ErrorKind::TimedOut`); the stream stays
+    /// usable after a read timeout.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.io.read_timeout = timeout;
+        self.enforce_deadlines()
+    }
+
+    /// Bounds each later write and the shutdown; see
+    /// [`set_read_timeout`](SslStream::set_read_timeout).
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.io.write_timeout = timeout;
+        self.enforce_deadlines()
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.io.read_timeout
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.io.write_timeout
+    }
+
+    /// Makes a blocking descriptor non-blocking so deadlines can be enforced with `poll`.
+    pub(crate) fn enforce_deadlines(&mut self) -> Result<(), Error> {
+        let io = &mut self.io;
+        let wants_deadlines = io.handshake_timeout.is_some()
+            || io.read_timeout.is_some()
+            || io.write_timeout.is_some();
+        if let (Some(fds), true, false, false) = (
+            io.fds,
+            wants_deadlines,
+            io.user_nonblocking,
+            io.emulating_blocking,
+        ) {
+            sys::set_nonblocking(fds.read, true).map_err(Error::Io)?;
+            io.emulating_blocking = true;
+            sys::set_nonblocking(fds.write, true).map_err(Error::Io)?;
+        }
+        Ok(())
     }
 
     /// How many reads, writes and flushes the transport has seen through the custom BIO.

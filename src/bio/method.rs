@@ -63,7 +63,12 @@ unsafe fn state<'a>(bio: *mut BIO) -> Option<&'a mut BioState> {
 /// # Safety
 /// `bio` is a valid BIO.
 unsafe fn fail(bio: *mut BIO, state: &mut BioState, err: io::Error, writing: bool) -> c_int {
-    if err.kind() == ErrorKind::WouldBlock {
+    // A transport's own timeout is a retry too: OpenSSL's state stays intact, so a read can
+    // be tried again after the stream reports the timeout.
+    if err.kind() == ErrorKind::TimedOut {
+        state.timed_out = true;
+    }
+    if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
         // SAFETY: bio is valid (caller's contract).
         unsafe {
             if writing {
@@ -185,9 +190,19 @@ unsafe extern "C" fn bio_gets(bio: *mut BIO, buf: *mut c_char, size: c_int) -> c
     }
 }
 
-unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, num: c_long, _ptr: *mut c_void) -> c_long {
-    let _ = num;
+unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, ptr: *mut c_void) -> c_long {
     match cmd {
+        ffi::BIO_C_GET_FD => {
+            // SAFETY: reading a plain field of the live state; `ptr`, when given, points to
+            // an int (BIO_get_fd's contract).
+            unsafe {
+                let fd = guarded(bio, -1, |s| s.fd.unwrap_or(-1));
+                if fd >= 0 && !ptr.is_null() {
+                    *ptr.cast::<c_int>() = fd;
+                }
+                fd as c_long
+            }
+        }
         openssl_sys::BIO_CTRL_FLUSH => {
             // SAFETY: bio is ours; the state contract holds during OpenSSL's call.
             unsafe {

@@ -2,8 +2,11 @@
 //! the transport ([`method`]), the per-connection state behind it ([`state`]), and the
 //! construction of a BIO for a stream.
 
+mod fd;
 mod method;
 mod state;
+
+pub(crate) use fd::attach_descriptor_bios;
 
 pub use state::TransportStats;
 pub(crate) use state::{BioState, DEFAULT_READ_AHEAD};

@@ -35,6 +35,10 @@ pub(crate) struct BioState {
     /// A panic caught inside a callback, resumed by the stream after the `SSL_*` call.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
     pub(crate) stats: TransportStats,
+    /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.
+    pub(crate) timed_out: bool,
+    /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
+    pub(crate) fd: Option<std::os::fd::RawFd>,
 }
 
 impl BioState {
@@ -49,6 +53,8 @@ impl BioState {
             error: None,
             panic: None,
             stats: TransportStats::default(),
+            timed_out: false,
+            fd: None,
         }
     }
 
