@@ -196,10 +196,11 @@ impl<T: Transport> SslStream<T> {
         if self.handshake_done {
             return Ok(());
         }
-        // SAFETY (in the closure): ssl is live while drive() runs.
-        match self.drive(Op::Handshake, |ssl, _| unsafe {
-            openssl_sys::SSL_do_handshake(ssl)
-        })? {
+        let call = |ssl: *mut SSL, _: &mut usize| {
+            // SAFETY: drive() passes the live SSL.
+            unsafe { openssl_sys::SSL_do_handshake(ssl) }
+        };
+        match self.drive(Op::Handshake, call)? {
             Some(_) => {
                 if self.require_peer_certificate && self.peer_certificate().is_none() {
                     return Err(self.fail(Error::ServerCertificateMissing));
@@ -226,10 +227,11 @@ impl<T: Transport> SslStream<T> {
             return Ok(0);
         }
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
-        // SAFETY (in the closure): ssl is live; `ptr` is valid for `len` writable bytes.
-        let read = self.drive(Op::Read, |ssl, n| unsafe {
-            openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n)
-        })?;
+        let call = |ssl: *mut SSL, n: &mut usize| {
+            // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
+            unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
+        };
+        let read = self.drive(Op::Read, call)?;
         match read {
             Some(n) => Ok(n),
             None => {
@@ -246,10 +248,11 @@ impl<T: Transport> SslStream<T> {
         }
         self.handshake()?;
         let (ptr, len) = (buf.as_ptr(), buf.len());
-        // SAFETY (in the closure): ssl is live; `ptr` is valid for `len` readable bytes.
-        match self.drive(Op::Write, |ssl, n| unsafe {
-            openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n)
-        })? {
+        let call = |ssl: *mut SSL, n: &mut usize| {
+            // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
+            unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
+        };
+        match self.drive(Op::Write, call)? {
             Some(n) => Ok(n),
             None => Err(self.fail(Error::StreamFailed(
                 "the peer closed the connection (close_notify) while we were writing".into(),
@@ -357,13 +360,14 @@ impl<T: Transport> SslStream<T> {
             unsafe { openssl_sys::SSL_get_shutdown(self.ssl) } & openssl_sys::SSL_SENT_SHUTDOWN;
         if sent == 0 {
             // SSL_shutdown returns 0 once close_notify is sent and 1 once the peer's arrived too.
-            // SAFETY (in the closure): ssl is live while drive() runs.
-            self.drive(Op::Shutdown, |ssl, _| {
+            let call = |ssl: *mut SSL, _: &mut usize| {
+                // SAFETY: drive() passes the live SSL.
                 match unsafe { openssl_sys::SSL_shutdown(ssl) } {
                     r if r >= 0 => 1,
                     r => r,
                 }
-            })?;
+            };
+            self.drive(Op::Shutdown, call)?;
         }
         self.flush_transport()
     }
