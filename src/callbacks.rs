@@ -10,7 +10,20 @@ use openssl_sys::{SSL, X509_STORE_CTX};
 use std::any::Any;
 use std::os::raw::{c_int, c_uchar, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use crate::context::Context;
+
+/// Chooses the ALPN protocol from the client's offer (in the client's order); `None` selects
+/// nothing.
+pub type AlpnCallback = dyn Fn(&[&str]) -> Option<String> + Send + Sync + 'static;
+
+/// Picks the context (certificate, key, settings) for the server name a client requested;
+/// `None` keeps the stream's own.
+pub type SniCallback = dyn Fn(&str) -> Option<Context> + Send + Sync + 'static;
+
+/// Receives NSS key log lines (the `SSLKEYLOGFILE` format), without the trailing newline.
+pub type KeylogCallback = dyn Fn(&str) + Send + Sync + 'static;
 
 /// `X509_V_ERR_HOSTNAME_MISMATCH`.
 const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
@@ -27,6 +40,14 @@ pub(crate) struct Connection {
     pub(crate) verify_failure: Option<Error>,
     /// Server only: ALPN protocols in preference order, in wire format.
     pub(crate) alpn_server: Option<Vec<u8>>,
+    /// Server only: a closure choosing the ALPN protocol from the client's list.
+    pub(crate) alpn_select: Option<Arc<AlpnCallback>>,
+    /// Server only: fail the handshake (no_application_protocol) when nothing matches.
+    pub(crate) alpn_required: bool,
+    /// Server only: picks a context by the requested server name.
+    pub(crate) sni_callback: Option<Arc<SniCallback>>,
+    /// The context the SNI callback switched to, kept alive with the connection.
+    pub(crate) sni_context: Option<Context>,
     /// A panic caught in a non-BIO callback.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
 }
@@ -38,6 +59,10 @@ impl Connection {
             check_hostname: None,
             verify_failure: None,
             alpn_server: None,
+            alpn_select: None,
+            alpn_required: false,
+            sni_callback: None,
+            sni_context: None,
             panic: None,
         }
     }
@@ -181,61 +206,117 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
     let Some(conn) = (unsafe { connection(ssl) }) else {
         return openssl_sys::SSL_TLSEXT_ERR_NOACK;
     };
-    let Some(server) = conn.alpn_server.as_deref() else {
+    // SAFETY: OpenSSL passes the client's list, `client_len` bytes, alive for the handshake.
+    let offered = unsafe { std::slice::from_raw_parts(client, client_len as usize) };
+    let chosen: Option<Vec<u8>> = if let Some(callback) = conn.alpn_select.clone() {
+        let names: Vec<&str> = wire_names(offered)
+            .filter_map(|n| std::str::from_utf8(n).ok())
+            .collect();
+        match catch_unwind(AssertUnwindSafe(|| callback(&names))) {
+            Ok(choice) => choice.map(String::into_bytes),
+            Err(payload) => {
+                conn.panic = Some(payload);
+                return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
+            }
+        }
+    } else if let Some(server) = conn.alpn_server.as_deref() {
+        // Our preference order wins: the first of ours the client offers.
+        wire_names(server)
+            .find(|ours| wire_names(offered).any(|theirs| theirs == *ours))
+            .map(<[u8]>::to_vec)
+    } else {
         return openssl_sys::SSL_TLSEXT_ERR_NOACK;
     };
-    let mut selected: *mut c_uchar = std::ptr::null_mut();
-    // SAFETY: both lists are valid wire-format buffers for the call; OpenSSL points
-    // `selected` into one of them (the client's, which lives for the handshake), as the
-    // callback contract requires. The server list is passed first so its order wins.
-    let r = unsafe {
-        openssl_sys::SSL_select_next_proto(
-            &mut selected,
-            outlen,
-            server.as_ptr(),
-            server.len() as c_uint,
-            client,
-            client_len,
-        )
-    };
-    if r == openssl_sys::OPENSSL_NPN_NEGOTIATED && !selected.is_null() {
-        // SAFETY: out is OpenSSL's out-parameter.
-        unsafe { *out = selected };
-        // SSL_select_next_proto points into the *first* list (ours) on success; re-point into
-        // the client's list so the pointer outlives this callback regardless of our buffer.
-        // SAFETY: client has client_len bytes; outlen was set above.
-        unsafe { repoint_into_client(out, *outlen, client, client_len) };
-        openssl_sys::SSL_TLSEXT_ERR_OK
-    } else {
-        openssl_sys::SSL_TLSEXT_ERR_NOACK
+    // Point into the client's list: it outlives this callback, as OpenSSL requires.
+    let found = chosen.and_then(|name| {
+        let mut i = 0usize;
+        wire_names(offered).find_map(|theirs| {
+            let at = i;
+            i += 1 + theirs.len();
+            (theirs == name.as_slice()).then_some((at + 1, theirs.len()))
+        })
+    });
+    match found {
+        Some((at, len)) => {
+            // SAFETY: `at..at + len` lies inside the client's list; out/outlen are OpenSSL's
+            // out-parameters.
+            unsafe {
+                *out = client.add(at);
+                *outlen = len as c_uchar;
+            }
+            openssl_sys::SSL_TLSEXT_ERR_OK
+        }
+        None if conn.alpn_required => openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL,
+        None => openssl_sys::SSL_TLSEXT_ERR_NOACK,
     }
 }
 
-/// Makes `*out` point at the same protocol name inside the client's list.
-///
-/// # Safety
-/// `*out` points to `len` readable bytes; `client` to `client_len` readable bytes.
-unsafe fn repoint_into_client(
-    out: *mut *const c_uchar,
-    len: c_uchar,
-    client: *const c_uchar,
-    client_len: c_uint,
+/// The names in an ALPN wire-format list (stops at a malformed entry).
+fn wire_names(list: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = list;
+    std::iter::from_fn(move || {
+        let (&len, tail) = rest.split_first()?;
+        let len = len as usize;
+        if len == 0 || len > tail.len() {
+            rest = &[];
+            return None;
+        }
+        let (name, tail) = tail.split_at(len);
+        rest = tail;
+        Some(name)
+    })
+}
+
+/// Server-side SNI: lets the stream's callback switch the connection to another context.
+pub(crate) unsafe extern "C" fn servername_trampoline(
+    ssl: *mut SSL,
+    _alert: *mut c_int,
+    _arg: *mut c_void,
+) -> c_int {
+    // SAFETY: OpenSSL calls this during a server handshake of `ssl`.
+    let Some(conn) = (unsafe { connection(ssl) }) else {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    };
+    let Some(callback) = conn.sni_callback.clone() else {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    };
+    // SAFETY: the name, when present, is a NUL-terminated string owned by the SSL.
+    let name = unsafe {
+        c_string(openssl_sys::SSL_get_servername(
+            ssl,
+            openssl_sys::TLSEXT_NAMETYPE_host_name,
+        ))
+    };
+    if name.is_empty() {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    }
+    match catch_unwind(AssertUnwindSafe(|| callback(&name))) {
+        Ok(Some(ctx)) => {
+            // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx.
+            unsafe { openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr()) };
+            conn.sni_context = Some(ctx);
+            openssl_sys::SSL_TLSEXT_ERR_OK
+        }
+        Ok(None) => openssl_sys::SSL_TLSEXT_ERR_OK,
+        Err(payload) => {
+            conn.panic = Some(payload);
+            openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL
+        }
+    }
+}
+
+/// Key log lines go to the context's callback.
+pub(crate) unsafe extern "C" fn keylog_trampoline(
+    ssl: *const SSL,
+    line: *const std::os::raw::c_char,
 ) {
-    // SAFETY: per the function contract.
+    // SAFETY: OpenSSL passes a live SSL and a NUL-terminated line.
     unsafe {
-        let name = std::slice::from_raw_parts(*out, len as usize);
-        let list = std::slice::from_raw_parts(client, client_len as usize);
-        let mut i = 0usize;
-        while i < list.len() {
-            let l = list[i] as usize;
-            if i + 1 + l > list.len() {
-                break;
-            }
-            if &list[i + 1..i + 1 + l] == name {
-                *out = client.add(i + 1);
-                return;
-            }
-            i += 1 + l;
+        let ctx = crate::context::ContextRef::from_ptr(openssl_sys::SSL_get_SSL_CTX(ssl));
+        if let Some(callback) = ctx.extras().and_then(|e| e.keylog.clone()) {
+            let line = c_string(line);
+            // A panicking logger must not unwind into OpenSSL; the line is dropped.
+            let _ = catch_unwind(AssertUnwindSafe(|| callback(&line)));
         }
     }
 }

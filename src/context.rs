@@ -231,6 +231,7 @@ pub type VerifyCallback = dyn Fn(bool, i32, u32, &Certificate) -> bool + Send + 
 pub(crate) struct ContextExtras {
     pub(crate) verify_callback: Option<Arc<VerifyCallback>>,
     pub(crate) password_callback: Option<Arc<PasswordCallback>>,
+    pub(crate) keylog: Option<Arc<crate::callbacks::KeylogCallback>>,
 }
 
 unsafe extern "C" fn free_extras(
@@ -345,6 +346,7 @@ pub struct ContextBuilder {
     password_callback: Option<Arc<PasswordCallback>>,
     chain: Option<ChainSource>,
     key: Option<KeySource>,
+    keylog: Option<Arc<crate::callbacks::KeylogCallback>>,
 }
 
 enum ChainSource {
@@ -377,6 +379,7 @@ impl Default for ContextBuilder {
             password_callback: None,
             chain: None,
             key: None,
+            keylog: None,
         }
     }
 }
@@ -518,6 +521,34 @@ impl ContextBuilder {
         self
     }
 
+    /// Sends every TLS secret of connections made from this context to `callback`, one NSS
+    /// key log line at a time (the `SSLKEYLOGFILE` format), so a capture can be decrypted in
+    /// Wireshark. Anyone with these lines can read the traffic: debugging only.
+    pub fn keylog_callback(mut self, callback: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.keylog = Some(Arc::new(callback));
+        self
+    }
+
+    /// Appends NSS key log lines to a file (created if missing), like `SSLKEYLOGFILE`.
+    /// Debugging only: the file decrypts the traffic.
+    pub fn keylog_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        use std::io::Write;
+        let path = path.as_ref();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                Error::InvalidArgument(format!("cannot open key log file {}: {e}", path.display()))
+            })?;
+        let file = std::sync::Mutex::new(file);
+        Ok(self.keylog_callback(move |line| {
+            let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+            // One write per line so concurrent connections never interleave within a line.
+            let _ = f.write_all(format!("{line}\n").as_bytes());
+        }))
+    }
+
     /// Creates the `SSL_CTX` and applies every setting.
     pub fn build(self) -> Result<Context, Error> {
         crate::ensure_initialized();
@@ -540,6 +571,7 @@ impl ContextBuilder {
             let extras = Box::new(ContextExtras {
                 verify_callback: self.verify_callback.clone(),
                 password_callback: self.password_callback.clone(),
+                keylog: self.keylog.clone(),
             });
             let extras = Box::into_raw(extras);
             if openssl_sys::SSL_CTX_set_ex_data(raw, extras_index(), extras.cast()) != 1 {
@@ -587,6 +619,16 @@ impl ContextBuilder {
                 c_int::try_from(self.verify_depth).unwrap_or(c_int::MAX),
             );
             openssl_sys::SSL_CTX_set_verify(raw, self.verify_mode.bits(), None);
+            openssl_sys::SSL_CTX_set_tlsext_servername_callback__fixed_rust(
+                raw,
+                Some(crate::callbacks::servername_trampoline),
+            );
+            if self.keylog.is_some() {
+                openssl_sys::SSL_CTX_set_keylog_callback(
+                    raw,
+                    Some(crate::callbacks::keylog_trampoline),
+                );
+            }
             openssl_sys::SSL_CTX_set_alpn_select_cb__fixed_rust(
                 raw,
                 Some(crate::callbacks::alpn_select_trampoline),

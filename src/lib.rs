@@ -78,6 +78,7 @@ mod ffi;
 mod global;
 mod init;
 mod options;
+mod session;
 mod stream;
 mod sys;
 pub mod testing;
@@ -85,6 +86,7 @@ mod transport;
 mod x509;
 
 pub use bio::TransportStats;
+pub use callbacks::{AlpnCallback, KeylogCallback, SniCallback};
 pub use context::{
     Context, ContextBuilder, ContextRef, Method, Protocol, SessionCacheMode, SslOptions,
     VerifyCallback, VerifyLocation, VerifyMode,
@@ -98,6 +100,7 @@ pub use global::{
 };
 pub use init::{ensure_initialized, ensure_initialized_with_seed, openssl_version, random_bytes};
 pub use options::{ClientOptions, ServerOptions};
+pub use session::{Session, SessionRef};
 pub use stream::SslStream;
 pub use transport::{duplex, MemoryPipe, Transport};
 pub use x509::{verify_hostname, Certificate, CertificateRef};

@@ -2,12 +2,15 @@
 //! `make-ssl-client-stream` / `make-ssl-server-stream` keywords).
 
 use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
-use crate::callbacks::{alpn_wire, connection_index, verify_trampoline, Connection};
+use crate::callbacks::{
+    alpn_wire, connection_index, verify_trampoline, AlpnCallback, Connection, SniCallback,
+};
 use crate::context::{c_str, Context, ContextRef};
 use crate::credentials::{PasswordCallback, Target};
 use crate::error::{cvt, cvt_p, Error};
 use crate::fd::{descriptors_of, Descriptor};
 use crate::global::{client_verify_default, global_context, Verify};
+use crate::session::Session;
 use crate::stream::{CloseCallback, IoMode, SslStream, StreamParts};
 use crate::transport::Transport;
 use foreign_types::ForeignType;
@@ -172,6 +175,7 @@ pub struct ClientOptions {
     common: Common,
     hostname: Option<String>,
     verify: Option<Verify>,
+    session: Option<Session>,
 }
 
 impl ClientOptions {
@@ -194,6 +198,13 @@ impl ClientOptions {
         self
     }
 
+    /// Offers a session from an earlier connection for resumption (TLS 1.2 session ID or
+    /// ticket, TLS 1.3 ticket); [`SslStream::session_reused`] tells whether the server took it.
+    pub fn session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
     common_setters!();
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`] (or
@@ -204,6 +215,7 @@ impl ClientOptions {
             .then(|| self.hostname.clone())
             .flatten();
         let hostname = self.hostname.clone();
+        let session = self.session;
         let mut stream = build_stream(self.common, transport, true, verify == Verify::Required)?;
         let ssl = stream.as_ptr();
         // SAFETY: ssl is the stream's live SSL; strings outlive the calls.
@@ -221,6 +233,9 @@ impl ClientOptions {
                         openssl_sys::SSL_set_tlsext_host_name(ssl, name.as_ptr() as *mut _) as i32,
                     )?;
                 }
+            }
+            if let Some(session) = &session {
+                cvt(openssl_sys::SSL_set_session(ssl, session.as_ptr()))?;
             }
             match verify {
                 Verify::None => {
@@ -270,6 +285,9 @@ impl ClientOptions {
 #[derive(Default)]
 pub struct ServerOptions {
     common: Common,
+    alpn_select: Option<Arc<AlpnCallback>>,
+    alpn_required: bool,
+    sni_callback: Option<Arc<SniCallback>>,
 }
 
 impl ServerOptions {
@@ -280,6 +298,46 @@ impl ServerOptions {
 
     common_setters!();
 
+    /// Chooses the ALPN protocol with a closure that sees the client's offer (in the
+    /// client's order) and returns one of them, or `None`. Replaces the preference list of
+    /// [`alpn_protocols`](ServerOptions::alpn_protocols).
+    pub fn alpn_select_callback(
+        mut self,
+        callback: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.alpn_select = Some(Arc::new(callback));
+        self
+    }
+
+    /// When the client offers ALPN but nothing matches: `true` fails the handshake with a
+    /// `no_application_protocol` alert, `false` (the default) continues without a protocol.
+    pub fn alpn_required(mut self, required: bool) -> Self {
+        self.alpn_required = required;
+        self
+    }
+
+    /// Picks the context (certificate, key, settings) by the server name the client asked
+    /// for (SNI); `None` keeps this stream's. [`SslStream::server_name`] tells the name.
+    ///
+    /// ```
+    /// # use sslbridge::{Context, ServerOptions};
+    /// let pki = sslbridge::testing::TestPki::new()?;
+    /// let b = pki.server(&["b.example"])?;
+    /// let ctx_b = Context::builder()
+    ///     .certificate_chain_pem(&b.chain_pem).private_key_pem(&b.key_pem).build()?;
+    /// let options = ServerOptions::new()
+    ///     .sni_callback(move |name| (name == "b.example").then(|| ctx_b.clone()));
+    /// # drop(options);
+    /// # Ok::<(), sslbridge::Error>(())
+    /// ```
+    pub fn sni_callback(
+        mut self,
+        callback: impl Fn(&str) -> Option<Context> + Send + Sync + 'static,
+    ) -> Self {
+        self.sni_callback = Some(Arc::new(callback));
+        self
+    }
+
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`].
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let alpn = if self.common.alpn.is_empty() {
@@ -287,6 +345,7 @@ impl ServerOptions {
         } else {
             Some(alpn_wire(&self.common.alpn)?)
         };
+        let has_sni = self.sni_callback.is_some();
         let mut stream = build_stream(self.common, transport, false, false)?;
         let ssl = stream.as_ptr();
         // SAFETY: ssl is the stream's live SSL and its context is live.
@@ -294,7 +353,7 @@ impl ServerOptions {
             openssl_sys::SSL_set_accept_state(ssl);
             let mode = openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl));
             openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
-            if openssl_sys::SSL_get_certificate(ssl).is_null() {
+            if openssl_sys::SSL_get_certificate(ssl).is_null() && !has_sni {
                 return Err(Error::InvalidArgument(
                     "a server needs a certificate and private key: give ServerOptions::certificate_file \
                      and private_key_file (or the _pem variants), or load them into the context"
@@ -302,7 +361,11 @@ impl ServerOptions {
                 ));
             }
         }
-        stream.connection_mut().alpn_server = alpn;
+        let conn = stream.connection_mut();
+        conn.alpn_server = alpn;
+        conn.alpn_select = self.alpn_select;
+        conn.alpn_required = self.alpn_required;
+        conn.sni_callback = self.sni_callback;
         Ok(stream)
     }
 

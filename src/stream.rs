@@ -6,6 +6,7 @@ use crate::context::{Context, Protocol};
 use crate::error::{Error, ErrorStack};
 use crate::fd::Fds;
 use crate::ffi;
+use crate::session::Session;
 use crate::sys::{self, Readiness};
 use crate::transport::Transport;
 use crate::x509::Certificate;
@@ -606,6 +607,71 @@ impl<T> SslStream<T> {
                 .to_str()
                 .ok()
         }
+    }
+
+    /// The session to resume later with [`ClientOptions::session`](crate::ClientOptions::session),
+    /// or `None` if it cannot be resumed. In TLS 1.3 the server sends its tickets after the
+    /// handshake; they are processed when the client reads, so read some data (or the
+    /// close_notify) before asking.
+    pub fn session(&self) -> Option<Session> {
+        if self.ssl.is_null() {
+            return None;
+        }
+        // SAFETY: ssl is live; get1 returns a new reference that we own.
+        let s = unsafe { crate::ffi::SSL_get1_session(self.ssl) };
+        if s.is_null() {
+            return None;
+        }
+        // SAFETY: s is an owned session.
+        let session = unsafe { Session::from_ptr(s) };
+        session.is_resumable().then_some(session)
+    }
+
+    /// The server name (SNI) of the connection: the one a client sent, or the one a server
+    /// received.
+    pub fn server_name(&self) -> Option<String> {
+        if self.ssl.is_null() {
+            return None;
+        }
+        // SAFETY: ssl is live; the name is a NUL-terminated string it owns, copied at once.
+        let name = unsafe {
+            crate::error::c_string(openssl_sys::SSL_get_servername(
+                self.ssl,
+                openssl_sys::TLSEXT_NAMETYPE_host_name,
+            ))
+        };
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// The certificates the peer sent, its own first, then the chain it sent with it.
+    pub fn peer_certificate_chain(&self) -> Vec<Certificate> {
+        let mut out = Vec::new();
+        if self.ssl.is_null() {
+            return out;
+        }
+        // SAFETY: ssl is live; the stack belongs to it, and each X509 is up-ref'd before we
+        // wrap it as owned.
+        unsafe {
+            let stack =
+                openssl_sys::SSL_get_peer_cert_chain(self.ssl) as *mut openssl_sys::OPENSSL_STACK;
+            if !stack.is_null() {
+                for i in 0..openssl_sys::OPENSSL_sk_num(stack) {
+                    let x = openssl_sys::OPENSSL_sk_value(stack, i) as *mut openssl_sys::X509;
+                    if !x.is_null() {
+                        openssl_sys::X509_up_ref(x);
+                        out.push(Certificate::from_ptr(x));
+                    }
+                }
+            }
+        }
+        // A server's stack leaves out the client's own certificate, and a resumed session
+        // keeps only the peer's certificate: put it first.
+        if !self.is_client || out.is_empty() {
+            if let Some(leaf) = self.peer_certificate() {
+                out.insert(0, leaf);
+            }
+        }
+        out
     }
 
     /// Whether the handshake resumed an earlier session.
