@@ -103,7 +103,7 @@ pub use options::{ClientOptions, ServerOptions};
 pub use session::{Session, SessionRef};
 pub use stream::SslStream;
 pub use transport::{duplex, MemoryPipe, Transport};
-pub use x509::{verify_hostname, Certificate, CertificateRef};
+pub use x509::{verify_hostname, Certificate, CertificateRef, Digest};
 
 /// Re-exported so users can reach the raw OpenSSL types behind [`Context::as_ptr`] and
 /// friends.
