@@ -32,6 +32,8 @@ extern "C" {
     pub fn SSL_get_fd(ssl: *const SSL) -> c_int;
     pub fn SSL_get_rfd(ssl: *const SSL) -> c_int;
     pub fn SSL_get_wfd(ssl: *const SSL) -> c_int;
+    pub fn SSL_set_read_ahead(ssl: *mut SSL, yes: c_int);
+    pub fn SSL_set_default_read_buffer_len(ssl: *mut SSL, len: usize);
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
     pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
 

@@ -75,6 +75,8 @@ mod credentials;
 mod error;
 mod fd;
 mod ffi;
+#[cfg(feature = "fuzzing")]
+mod fuzzing_rand;
 mod global;
 mod init;
 mod options;

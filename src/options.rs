@@ -405,6 +405,11 @@ fn build_stream<T: Transport>(
         }
         None => false,
     };
+    // OpenSSL's own read-ahead fetches header and body in one read: for the fd path, and for
+    // a MemoryPipe, which copies straight into OpenSSL's buffer. Other transports get the
+    // BIO's initialised read-ahead buffer instead (their `read` needs an initialised slice).
+    let openssl_read_ahead =
+        fd_fast_path || (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
     let mut bio_state = BioState::new(Box::new(transport), read_ahead);
     bio_state.fd = fds.map(|f| f.read);
     let mut conn = Box::new(Connection::new(bio_state));
@@ -445,6 +450,11 @@ fn build_stream<T: Transport>(
                 let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
                 openssl_sys::SSL_set_bio(ssl, bio, bio);
             }
+        }
+        if openssl_read_ahead {
+            crate::ffi::SSL_set_read_ahead(ssl, 1);
+            // Room for several records, so one transport read serves more than one.
+            crate::ffi::SSL_set_default_read_buffer_len(ssl, read_ahead);
         }
         crate::ffi::ssl_set_mode(
             ssl,

@@ -51,6 +51,8 @@ struct Channel {
     capacity: usize,
     writer_closed: bool,
     reader_closed: bool,
+    /// Someone sleeps on `changed`: only then is a wake-up (a futex system call) needed.
+    waiters: usize,
 }
 
 struct Shared {
@@ -66,6 +68,7 @@ impl Shared {
                 capacity,
                 writer_closed: false,
                 reader_closed: false,
+                waiters: 0,
             }),
             changed: Condvar::new(),
         })
@@ -80,22 +83,33 @@ impl Shared {
     /// Waits for a change, honouring an optional deadline; `Err` means the deadline passed.
     fn wait<'a>(
         &self,
-        guard: MutexGuard<'a, Channel>,
+        mut guard: MutexGuard<'a, Channel>,
         deadline: Option<Instant>,
     ) -> Result<MutexGuard<'a, Channel>, MutexGuard<'a, Channel>> {
-        match deadline {
-            None => Ok(self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())),
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            return Err(guard);
+        }
+        guard.waiters += 1;
+        let mut guard = match deadline {
+            None => self.changed.wait(guard).unwrap_or_else(|p| p.into_inner()),
             Some(deadline) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(guard);
-                }
-                let (guard, _) = self
-                    .changed
+                self.changed
                     .wait_timeout(guard, deadline - now)
-                    .unwrap_or_else(|p| p.into_inner());
-                Ok(guard)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0
             }
+        };
+        guard.waiters -= 1;
+        Ok(guard)
+    }
+
+    /// Wakes sleepers after a change, skipping the system call when nobody sleeps.
+    fn notify(&self, guard: MutexGuard<'_, Channel>) {
+        let sleeping = guard.waiters > 0;
+        drop(guard);
+        if sleeping {
+            self.changed.notify_all();
         }
     }
 }
@@ -184,9 +198,15 @@ impl MemoryPipe {
     }
 }
 
-impl Read for MemoryPipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
+impl MemoryPipe {
+    /// Reads up to `len` bytes into `dst`, which may be uninitialised: the bytes are copied
+    /// with a raw copy, never through a `&mut [u8]`. This is how the BIO hands data straight
+    /// into OpenSSL's record buffer without an intermediate copy.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes of `len` bytes and does not overlap the pipe's buffer.
+    pub(crate) unsafe fn read_raw(&mut self, dst: *mut u8, len: usize) -> io::Result<usize> {
+        if len == 0 {
             return Ok(0);
         }
         let deadline = Self::deadline(self.read_timeout);
@@ -203,12 +223,20 @@ impl Read for MemoryPipe {
                 io::Error::new(io::ErrorKind::TimedOut, "MemoryPipe read timed out")
             })?;
         }
-        let n = buf.len().min(channel.data.len());
-        buf[..n].copy_from_slice(&channel.data[..n]);
+        let n = len.min(channel.data.len());
+        // SAFETY: the source holds at least n initialised bytes; `dst` is valid for `len >= n`
+        // bytes (caller's contract) and is not our buffer.
+        unsafe { std::ptr::copy_nonoverlapping(channel.data.as_ptr(), dst, n) };
         channel.data.advance(n);
-        drop(channel);
-        shared.changed.notify_all();
+        shared.notify(channel);
         Ok(n)
+    }
+}
+
+impl Read for MemoryPipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is a valid, exclusive, writable slice of its length.
+        unsafe { self.read_raw(buf.as_mut_ptr(), buf.len()) }
     }
 }
 
@@ -239,8 +267,7 @@ impl Write for MemoryPipe {
         }
         let n = buf.len().min(channel.capacity - channel.data.len());
         channel.data.extend_from_slice(&buf[..n]);
-        drop(channel);
-        shared.changed.notify_all();
+        shared.notify(channel);
         Ok(n)
     }
 

@@ -1,7 +1,7 @@
 //! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
-use crate::transport::Transport;
+use crate::transport::{MemoryPipe, Transport};
 use std::any::Any;
 use std::io::{self, ErrorKind};
 
@@ -89,6 +89,18 @@ impl BioState {
             return Ok(0);
         }
         if self.buffered() == 0 {
+            if let Some(pipe) = self
+                .transport
+                .as_deref_mut()
+                .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
+            {
+                // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer.
+                // SAFETY: `out` is valid for `len` bytes (this function's contract).
+                let result = unsafe { pipe.read_raw(out, len) };
+                self.stats.reads += 1;
+                self.eof = matches!(result, Ok(0));
+                return result;
+            }
             self.fill()?;
             if self.buffered() == 0 {
                 return Ok(0);
