@@ -74,6 +74,7 @@ pub struct SslStream<T> {
     require_peer_certificate: bool,
     handshake_done: bool,
     peer_closed: bool,
+    close_notify_sent: bool,
     failed: Option<String>,
     io: IoMode,
     _transport: PhantomData<T>,
@@ -153,6 +154,7 @@ impl<T: Transport> SslStream<T> {
             require_peer_certificate: parts.require_peer_certificate,
             handshake_done: false,
             peer_closed: false,
+            close_notify_sent: false,
             failed: None,
             io: parts.io,
             _transport: PhantomData,
@@ -356,10 +358,9 @@ impl<T: Transport> SslStream<T> {
             return Ok(());
         }
         self.flush_output()?;
-        // SAFETY: ssl is live.
-        let sent =
-            unsafe { openssl_sys::SSL_get_shutdown(self.ssl) } & openssl_sys::SSL_SENT_SHUTDOWN;
-        if sent == 0 {
+        // OpenSSL marks SSL_SENT_SHUTDOWN before the alert is out, and re-sends it on the next
+        // SSL_shutdown after WantWrite: so keep calling until a call succeeds once.
+        if !self.close_notify_sent {
             // SSL_shutdown returns 0 once close_notify is sent and 1 once the peer's arrived too.
             let call = |ssl: *mut SSL, _: &mut usize| {
                 // SAFETY: drive() passes the live SSL.
@@ -369,6 +370,7 @@ impl<T: Transport> SslStream<T> {
                 }
             };
             self.drive(Op::Shutdown, call)?;
+            self.close_notify_sent = true;
         }
         self.flush_transport()
     }
@@ -487,8 +489,13 @@ impl<T> SslStream<T> {
             }
             _ => {
                 let stack = ErrorStack::drain();
+                // A read-side EOF wins over a failed write of the alert OpenSSL then tries to
+                // send (to a pipe whose other end is gone, that write fails too).
+                let truncated = stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING);
                 Some(if let Some(v) = verify_failure {
                     v
+                } else if truncated {
+                    Error::UnexpectedEof
                 } else if let Some(e) = io_error {
                     Error::Io(e)
                 } else if let Some(e) = stack.system_error() {

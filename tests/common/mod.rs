@@ -166,7 +166,7 @@ fn splitmix64(x: u64) -> u64 {
 pub fn fill_pattern(seed: u64, offset: u64, buf: &mut [u8]) {
     let mut i = 0usize;
     // Head up to an 8-byte boundary, then whole blocks, then the tail.
-    while i < buf.len() && (offset + i as u64) % 8 != 0 {
+    while i < buf.len() && (offset + i as u64) & 7 != 0 {
         buf[i] = pattern_byte(seed, offset + i as u64);
         i += 1;
     }
