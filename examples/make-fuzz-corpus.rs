@@ -1,0 +1,308 @@
+//! Records the seed corpora of sslbridge's fuzz targets into `fuzz/corpus/<target>/`.
+//!
+//! ```text
+//! cargo run --features fuzzing --example make-fuzz-corpus             # record the corpora
+//! cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys  # new fuzz/keys, then record again
+//! ```
+//!
+//! Each scenario of `fuzz/src/targets.rs` runs a real client and a real server, each in its
+//! own thread over an in-memory pipe, with the `fuzzing` feature's deterministic randomness.
+//! What the client read becomes a `client_records` seed, what the server read a
+//! `server_records` seed: replayed by the same code with the same seeds, they reproduce the
+//! handshake exactly. The generator checks that they do before writing anything.
+//!
+//! The `fuzzing` feature removes all security; this program only talks to itself.
+
+#[path = "../fuzz/src/targets.rs"]
+mod targets;
+
+use sslbridge::testing::{ExtendedKeyUsage, KeyType, TestPki};
+use sslbridge::MemoryPipe;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use targets::{encode_input, SCENARIOS};
+
+type Log = Arc<Mutex<Vec<u8>>>;
+
+/// A pipe end that logs every byte read from it.
+struct Recorder {
+    inner: MemoryPipe,
+    log: Log,
+}
+
+impl Read for Recorder {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.log.lock().unwrap().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl Write for Recorder {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    if std::env::args().any(|a| a == "--new-keys") {
+        new_keys(&fuzz.join("keys"))?;
+        println!("wrote new keys to fuzz/keys; run again without --new-keys to record");
+        return Ok(());
+    }
+    let corpus = fuzz.join("corpus");
+    record_handshakes(&corpus)?;
+    write_chaos_seeds(&corpus.join("transport_chaos"))?;
+    write_certificate_seeds(&corpus.join("certificate"))?;
+    Ok(())
+}
+
+/// Long-lived keys: 100 years, so the recorded certificates never expire under the fuzzer.
+fn new_keys(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
+    let pki = TestPki::new()?;
+    let now = SystemTime::now() - Duration::from_secs(86_400);
+    let century = now + Duration::from_secs(100 * 365 * 86_400);
+    let server = |key| {
+        pki.leaf("localhost")
+            .dns_name("localhost")
+            .dns_name("fuzz.example")
+            .ip_address("127.0.0.1".parse().unwrap())
+            .key_type(key)
+            .extended_key_usage(&[ExtendedKeyUsage::ServerAuth])
+            .validity(now, century)
+            .build()
+    };
+    let ecdsa = server(KeyType::EcdsaP256)?;
+    let rsa = server(KeyType::Rsa2048)?;
+    let client = pki
+        .leaf("fuzz client")
+        .extended_key_usage(&[ExtendedKeyUsage::ClientAuth])
+        .validity(now, century)
+        .build()?;
+    std::fs::write(dir.join("ca.pem"), pki.root_pem())?;
+    for (name, key) in [
+        ("server-ecdsa", &ecdsa),
+        ("server-rsa", &rsa),
+        ("client", &client),
+    ] {
+        std::fs::write(dir.join(format!("{name}.pem")), &key.chain_pem)?;
+        std::fs::write(dir.join(format!("{name}.key")), &key.key_pem)?;
+    }
+    Ok(())
+}
+
+fn write_seed(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(name), data)
+}
+
+fn record_handshakes(corpus: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let client_dir: PathBuf = corpus.join("client_records");
+    let server_dir: PathBuf = corpus.join("server_records");
+    for (index, scenario) in SCENARIOS.iter().enumerate() {
+        let connections = 1 + usize::from(scenario.resume);
+        let logs = |_| Log::default();
+        let client_logs: Vec<Log> = (0..connections).map(logs).collect();
+        let server_logs: Vec<Log> = (0..connections).map(logs).collect();
+        let (client_ends, server_ends): (Vec<_>, Vec<_>) =
+            (0..connections).map(|_| sslbridge::duplex(1 << 20)).unzip();
+
+        let (client, server) = std::thread::scope(|scope| {
+            let c_logs = client_logs.clone();
+            let client = scope.spawn(move || {
+                let mut ends = client_ends.into_iter();
+                targets::run_client(scenario, |i| Recorder {
+                    inner: ends.next().expect("one pipe per connection"),
+                    log: c_logs[i].clone(),
+                })
+            });
+            let s_logs = server_logs.clone();
+            let server = scope.spawn(move || {
+                let mut ends = server_ends.into_iter();
+                targets::run_server(scenario, |i| Recorder {
+                    inner: ends.next().expect("one pipe per connection"),
+                    log: s_logs[i].clone(),
+                })
+            });
+            (client.join().unwrap(), server.join().unwrap())
+        });
+        let flights = |logs: &[Log]| -> Vec<Vec<u8>> {
+            logs.iter().map(|l| l.lock().unwrap().clone()).collect()
+        };
+        let client_input = encode_input(index, &flights(&client_logs));
+        let server_input = encode_input(index, &flights(&server_logs));
+
+        // The point of the deterministic generator: replaying alone gives the same result.
+        let replayed_client = targets::client_records_outcome(&client_input).unwrap();
+        let replayed_server = targets::server_records_outcome(&server_input).unwrap();
+        println!(
+            "{:34} client: {} handshake(s), {} bytes in, error {:?}; server: {} handshake(s), {} bytes in, error {:?}",
+            scenario.name,
+            client.handshakes,
+            client.received.len(),
+            client.error,
+            server.handshakes,
+            server.received.len(),
+            server.error
+        );
+        if replayed_client != client {
+            return Err(format!(
+                "{}: client replay differs from the recording:\n  recorded {client:?}\n  replayed {replayed_client:?}",
+                scenario.name
+            )
+            .into());
+        }
+        if (replayed_server.handshakes, &replayed_server.received)
+            != (server.handshakes, &server.received)
+        {
+            return Err(format!(
+                "{}: server replay differs from the recording:\n  recorded {server:?}\n  replayed {replayed_server:?}",
+                scenario.name
+            )
+            .into());
+        }
+        write_seed(&client_dir, scenario.name, &client_input)?;
+        write_seed(&server_dir, scenario.name, &server_input)?;
+    }
+    Ok(())
+}
+
+/// A `transport_chaos` input: config, script lengths, scripts, payload.
+fn chaos_input(config: u8, client_script: &[u8], server_script: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![config, client_script.len() as u8, server_script.len() as u8];
+    out.extend_from_slice(client_script);
+    out.extend_from_slice(server_script);
+    out.extend_from_slice(payload);
+    out
+}
+
+fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
+    let payload: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let seed = |s: u64| s.to_le_bytes();
+    let with_seed = |head: [u8; 6], s: u64| {
+        let mut v = head.to_vec();
+        v.extend_from_slice(&seed(s));
+        v
+    };
+    // [what, position lo, position hi]: see ChaosPlan::from_bytes.
+    let fault = |what: u8, pos: u16| {
+        let p = pos.to_le_bytes();
+        [what, p[0], p[1]]
+    };
+    let mut seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("plain-tls13", chaos_input(0, &[], &[], b"hello")),
+        ("plain-tls12-cbc", chaos_input(2, &[], &[], &payload)),
+        ("one-byte-reads", chaos_input(1, &[1, 0], &[1, 0], &payload)),
+        (
+            "one-byte-writes",
+            chaos_input(3, &[0, 1], &[0, 1], &payload),
+        ),
+        (
+            "random-splits",
+            chaos_input(
+                0,
+                &with_seed([0x80 | 40, 0x80, 0, 0, 0, 0], 1),
+                &with_seed([0x80, 0x80 | 7, 0, 0, 0, 0], 2),
+                &payload,
+            ),
+        ),
+        (
+            "interrupt-storms",
+            chaos_input(
+                2,
+                &with_seed([0, 0, 200, 0, 200, 0], 3),
+                &with_seed([0, 0, 128, 0, 128, 0], 4),
+                &payload,
+            ),
+        ),
+        (
+            "would-block-storms",
+            chaos_input(
+                1,
+                &with_seed([0x85, 0x85, 0, 200, 0, 200], 5),
+                &with_seed([0, 0, 0, 250, 0, 250], 6),
+                &payload,
+            ),
+        ),
+        ("empty-payload", chaos_input(0, &[3, 3], &[], &[])),
+    ];
+    let mut scheduled = |name, config, client_faults: &[[u8; 3]], server_faults: &[[u8; 3]]| {
+        let mut c = with_seed([0, 0, 0, 0, 0, 0], 9);
+        c.extend(client_faults.iter().flatten());
+        let mut s = with_seed([0, 0, 0, 0, 0, 0], 10);
+        s.extend(server_faults.iter().flatten());
+        seeds.push((name, chaos_input(config, &c, &s, &payload[..1000])));
+    };
+    // what: bit0 direction (1 = write), bit1 trigger (1 = byte), bits2-3 fault, bits4-6 kind.
+    scheduled(
+        "would-block-at-calls",
+        0,
+        &[fault(0b0100, 0), fault(0b0101, 1), fault(0b0100, 3)],
+        &[fault(0b0101, 2), fault(0b0100, 4)],
+    );
+    scheduled(
+        "interrupted-at-bytes",
+        2,
+        &[fault(0b0010, 5), fault(0b0011, 100)],
+        &[fault(0b0010, 1), fault(0b0011, 7)],
+    );
+    scheduled("reset-mid-handshake", 0, &[fault(0b1010, 300)], &[]);
+    scheduled("broken-pipe-on-write", 1, &[], &[fault(0b0001_1011, 900)]);
+    scheduled("eof-mid-record", 2, &[fault(0b1110, 1500)], &[]);
+    scheduled("eof-on-write", 3, &[fault(0b1111, 200)], &[]);
+    for (name, data) in seeds {
+        write_seed(dir, name, &data)?;
+    }
+    Ok(())
+}
+
+fn write_certificate_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let pki = TestPki::new()?;
+    let mut certs = vec![
+        ("server-ecdsa", targets::keys::SERVER_ECDSA_CHAIN.to_vec()),
+        ("server-rsa", targets::keys::SERVER_RSA_CHAIN.to_vec()),
+        ("client", targets::keys::CLIENT_CHAIN.to_vec()),
+        ("ca", targets::keys::CA.to_vec()),
+        (
+            "wildcard",
+            pki.leaf("*.example.com")
+                .dns_name("*.example.com")
+                .dns_name("example.com")
+                .build()?
+                .cert_pem,
+        ),
+        (
+            "ip-only",
+            pki.leaf("10.1.2.3")
+                .ip_address("10.1.2.3".parse()?)
+                .ip_address("::1".parse()?)
+                .build()?
+                .cert_pem,
+        ),
+        ("cn-only", pki.cn_only("legacy.example")?.cert_pem),
+        ("self-signed", pki.self_signed(&["self.example"])?.cert_pem),
+    ];
+    certs.push(("intermediate", pki.intermediate_pem()));
+    for (name, pem) in certs {
+        let first = sslbridge::Certificate::from_pem(&pem)?;
+        write_seed(
+            dir,
+            &format!("{name}.der"),
+            &[&[0u8][..], &first.to_der()?].concat(),
+        )?;
+        write_seed(
+            dir,
+            &format!("{name}.pem"),
+            &[&[1u8][..], &first.to_pem()?].concat(),
+        )?;
+        write_seed(dir, &format!("{name}.chain"), &[&[2u8][..], &pem].concat())?;
+    }
+    Ok(())
+}
