@@ -292,8 +292,18 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
     }
     match catch_unwind(AssertUnwindSafe(|| callback(&name))) {
         Ok(Some(ctx)) => {
+            // SSL_set_SSL_CTX switches certificate, key and session id context only; bring
+            // the new context's verification settings along, as its docs promise.
             // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx.
-            unsafe { openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr()) };
+            unsafe {
+                openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr());
+                let mode = openssl_sys::SSL_CTX_get_verify_mode(ctx.as_ptr());
+                openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
+                crate::ffi::SSL_set_verify_depth(
+                    ssl,
+                    crate::ffi::SSL_CTX_get_verify_depth(ctx.as_ptr()),
+                );
+            }
             conn.sni_context = Some(ctx);
             openssl_sys::SSL_TLSEXT_ERR_OK
         }

@@ -249,12 +249,12 @@ impl FdTransport {
 
     /// The wrapped transport.
     pub fn get_ref<T: Transport>(&self) -> Option<&T> {
-        self.inner.as_any().downcast_ref::<T>()
+        (*self.inner).as_any().downcast_ref::<T>()
     }
 
     /// The wrapped transport, mutably.
     pub fn get_mut<T: Transport>(&mut self) -> Option<&mut T> {
-        self.inner.as_any_mut().downcast_mut::<T>()
+        (*self.inner).as_any_mut().downcast_mut::<T>()
     }
 }
 

@@ -34,6 +34,8 @@ extern "C" {
     pub fn SSL_get_wfd(ssl: *const SSL) -> c_int;
     pub fn SSL_set_read_ahead(ssl: *mut SSL, yes: c_int);
     pub fn SSL_set_default_read_buffer_len(ssl: *mut SSL, len: usize);
+    pub fn SSL_CTX_get_verify_depth(ctx: *const SSL_CTX) -> c_int;
+    pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
     pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
 
@@ -69,6 +71,8 @@ pub const BIO_CTRL_POP: c_int = 7;
 pub const BIO_CTRL_GET_CLOSE: c_int = 8;
 pub const BIO_CTRL_SET_CLOSE: c_int = 9;
 pub const BIO_NOCLOSE: c_int = 0;
+/// `BIO_TYPE_DESCRIPTOR`: the BIO can name a descriptor (`SSL_get_fd` looks for it).
+pub const BIO_TYPE_DESCRIPTOR: c_int = 0x0100;
 /// `BIO_TYPE_SOURCE_SINK`: our BIO is the end of the chain.
 pub const BIO_TYPE_SOURCE_SINK: c_int = 0x0400;
 /// `SSL_R_UNEXPECTED_EOF_WHILE_READING`: OpenSSL 3's report of a truncated stream.

@@ -25,9 +25,11 @@
 //!         .certificate_chain_pem(&server_cert.chain_pem)
 //!         .private_key_pem(&server_cert.key_pem)
 //!         .accept(server_end)?;
-//!     let mut request = Vec::new();
-//!     tls.read_to_end(&mut request)?; // ends at the client's close_notify
-//!     Ok(request)
+//!     let mut request = [0u8; 14];
+//!     tls.read_exact(&mut request)?;
+//!     tls.write_all(b"hello back")?;
+//!     tls.close()?; // close_notify, then free
+//!     Ok(request.to_vec())
 //! });
 //!
 //! let mut tls = ClientOptions::new()
@@ -36,7 +38,10 @@
 //!     .context(client_ctx)
 //!     .connect(client_end)?;
 //! tls.write_all(b"hello over TLS")?;
-//! tls.close()?; // close_notify, then free
+//! let mut answer = Vec::new();
+//! tls.read_to_end(&mut answer)?;    // Ok(0) at the server's close_notify
+//! assert_eq!(answer, b"hello back");
+//! tls.close()?;
 //! assert_eq!(server.join().unwrap()?, b"hello over TLS");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -55,6 +60,12 @@
 //!   [`Error::WantWrite`] (or `io::ErrorKind::WouldBlock` through `Read`/`Write`); call again
 //!   when ready. See [`SslStream::handshake`].
 //! - Verification on by default for clients ([`Verify::Required`]).
+//!
+//! ## Features
+//!
+//! - `tokio` (off by default): the `sslbridge::tokio` module, async streams over any
+//!   tokio `AsyncRead + AsyncWrite` transport (`ClientOptions::connect_async`,
+//!   `ServerOptions::accept_async`), through the same BIO.
 //!
 //! ## Verification
 //!
@@ -84,6 +95,8 @@ mod session;
 mod stream;
 mod sys;
 pub mod testing;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod transport;
 mod x509;
 
@@ -107,6 +120,6 @@ pub use stream::SslStream;
 pub use transport::{duplex, MemoryPipe, Transport};
 pub use x509::{verify_hostname, Certificate, CertificateRef, Digest};
 
-/// Re-exported so users can reach the raw OpenSSL types behind [`Context::as_ptr`] and
-/// friends.
+/// Re-exported so users can reach the raw OpenSSL pointers (`ForeignType::as_ptr`) behind
+/// [`Context`], [`Certificate`] and [`Session`].
 pub use foreign_types;

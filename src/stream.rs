@@ -299,6 +299,9 @@ impl<T: Transport> SslStream<T> {
             }
             let fds = match self.io.fds {
                 Some(fds) if self.io.emulating_blocking => fds,
+                // A blocking descriptor that says "try again" had its own timeout
+                // (SO_RCVTIMEO / SO_SNDTIMEO) expire.
+                Some(_) if !self.io.user_nonblocking => return Err(self.fail(timed_out)),
                 // Without a descriptor to wait on, a transport's WouldBlock under a deadline
                 // is the transport's own timeout firing.
                 None if timeout.is_some() => return Err(self.fail(timed_out)),

@@ -1,0 +1,443 @@
+//! TLS over tokio: the same engine and the same custom BIO, driven by `async`/`.await`.
+//!
+//! Enabled by the `tokio` feature. [`ClientOptions::connect_async`] and
+//! [`ServerOptions::accept_async`] take any `S: AsyncRead + AsyncWrite + Unpin + Send +
+//! 'static` (a `tokio::net::TcpStream`, a `UnixStream`, one end of `tokio::io::duplex`, …)
+//! and return an [`SslStream<S>`] that implements tokio's [`AsyncRead`] and [`AsyncWrite`].
+//! Every option and verification rule of the blocking API applies unchanged.
+//!
+//! ```
+//! use sslbridge::{ClientOptions, Context, ServerOptions};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pki = sslbridge::testing::TestPki::new()?;
+//! let server_key = pki.server(&["localhost"])?;
+//! let trust = Context::builder().ca_certificates_pem(&pki.root_pem()).build()?;
+//! let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+//!
+//! let server = tokio::spawn(async move {
+//!     let mut tls = ServerOptions::new()
+//!         .certificate_chain_pem(&server_key.chain_pem)
+//!         .private_key_pem(&server_key.key_pem)
+//!         .accept_async(server_end)
+//!         .await?;
+//!     let mut request = Vec::new();
+//!     tls.read_to_end(&mut request).await?; // ends at the client's close_notify
+//!     tls.write_all(b"bye").await?;
+//!     tls.shutdown().await?;
+//!     Ok::<_, std::io::Error>(request)
+//! });
+//!
+//! let mut tls = ClientOptions::new()
+//!     .hostname("localhost")
+//!     .context(trust)
+//!     .connect_async(client_end)
+//!     .await?;
+//! tls.write_all(b"hello over async TLS").await?;
+//! tls.shutdown().await?; // close_notify, then the transport's own shutdown
+//! let mut reply = Vec::new();
+//! tls.read_to_end(&mut reply).await?;
+//! assert_eq!(reply, b"bye");
+//! assert_eq!(server.await??, b"hello over async TLS");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # How it works
+//!
+//! The transport is wrapped in an [`AsyncTransport`], a plain `Read + Write` value that the
+//! BIO calls like any other transport. For the duration of one `poll_*` call it holds the
+//! task's [`Context`]; its `read`/`write`/`flush` call the transport's `poll_*` with it and
+//! turn `Poll::Pending` into `io::ErrorKind::WouldBlock`, which the BIO reports to OpenSSL as
+//! "retry". The transport has registered the task's waker by then, so the task is woken when
+//! the operation can make progress and OpenSSL resumes where it stopped. The context pointer
+//! is cleared before every `poll_*` returns (also when it panics).
+//!
+//! # Cancellation
+//!
+//! Every value is owned by the stream or the future: dropping any future (or the stream) at
+//! any point frees the TLS state and the transport exactly once, without blocking.
+//!
+//! - **Handshake** ([`connect_async`](ClientOptions::connect_async),
+//!   [`accept_async`](ServerOptions::accept_async), [`SslStream::handshake`]): dropping the
+//!   future drops the connection (or, for [`SslStream::handshake`], leaves it mid-handshake:
+//!   calling it again resumes). Wrap it in `tokio::time::timeout` to bound it.
+//! - **Reads are cancel-safe**: `poll_read` returning `Pending` has consumed no plaintext, so
+//!   dropping a `read` future loses nothing (`tokio::select!` on reads is fine).
+//! - **Writes are not**: when `poll_write` returns `Pending`, OpenSSL may already hold an
+//!   encrypted record made from the start of the buffer, partly sent. The next write must
+//!   offer the same bytes again (as `write_all` does); after dropping an unfinished write
+//!   future, do not write different data: shut the connection down instead. With
+//!   [`output_buffer_size`](ClientOptions::output_buffer_size) set, `poll_write` copies into
+//!   the stream's buffer, so a write that returned `Ready` is committed and a `Pending` one
+//!   took nothing (call `flush` to send).
+//! - **Shutdown is idempotent**: `poll_shutdown` sends close_notify once, however often it is
+//!   called or cancelled, then shuts the transport down.
+//!
+//! # Limitations
+//!
+//! - The transport must be `Send + 'static` (the BIO holds it as a `Box<dyn Transport>`).
+//! - The blocking [`timeout`](ClientOptions::timeout) option is refused
+//!   ([`Error::InvalidArgument`]); use `tokio::time::timeout` instead.
+//! - The fd fast path does not apply: the transport is always called through the BIO.
+//! - With `tokio::io::split`, both halves poll the one transport. A read that has to send
+//!   something (a reply to a TLS 1.3 KeyUpdate) polls the transport's write side from the
+//!   reading task, as with any TLS stream over one transport.
+//! - No `AsyncBufRead`: wrap the stream in `tokio::io::BufReader`.
+
+use crate::{ClientOptions, Error, ServerOptions};
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::pin::Pin;
+use std::ptr;
+use std::task::{Context, Poll};
+
+/// The adapter between tokio and the BIO: `std::io::Read`/`Write` over an async transport.
+///
+/// It is the transport type of the blocking [`crate::SslStream`] inside an async
+/// [`SslStream`]; reach it through [`SslStream::ssl`] (its [`get_ref`](crate::SslStream::get_ref)).
+/// Outside a `poll_*` call of its stream it has no task context, and its `read`/`write`
+/// fail with `io::ErrorKind::Other`.
+pub struct AsyncTransport<S> {
+    inner: S,
+    /// The task context of the poll call in progress; null outside one. Only
+    /// [`Polling`] sets it, and its `Drop` clears it.
+    cx: *mut Context<'static>,
+}
+
+// SAFETY: `cx` is non-null only while a `Polling` guard holds `&mut` to the stream on the
+// thread running the poll call, and it is cleared before that call returns; so moving the
+// adapter to another thread never moves a live pointer, and the rest is an `S`.
+unsafe impl<S: Send> Send for AsyncTransport<S> {}
+// SAFETY: `&AsyncTransport` gives access to `&S` only; `cx` is never read through `&self`.
+unsafe impl<S: Sync> Sync for AsyncTransport<S> {}
+
+impl<S> AsyncTransport<S> {
+    fn new(inner: S) -> AsyncTransport<S> {
+        AsyncTransport {
+            inner,
+            cx: ptr::null_mut(),
+        }
+    }
+
+    /// The async transport.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Unpin> AsyncTransport<S> {
+    /// Runs one `poll_*` of the transport with the current task's context; `Pending` becomes
+    /// `WouldBlock` (the transport has registered the waker).
+    fn poll_with<R>(
+        &mut self,
+        f: impl FnOnce(Pin<&mut S>, &mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> io::Result<R> {
+        if self.cx.is_null() {
+            return Err(io::Error::other(
+                "sslbridge::tokio: the transport was used outside a poll of its stream",
+            ));
+        }
+        // SAFETY: a non-null `cx` was set by a live `Polling` guard from a `&mut Context`
+        // that outlives the guard, and the guard is still alive: we are inside the stream
+        // call it wraps (the guard clears `cx` when dropped). Nothing else uses the context
+        // meanwhile: the guard borrowed it mutably. The lifetime is shortened to this call.
+        let cx = unsafe { &mut *self.cx.cast::<Context<'_>>() };
+        match f(Pin::new(&mut self.inner), cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> Read for AsyncTransport<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.poll_with(|s, cx| {
+            let mut buf = ReadBuf::new(buf);
+            match s.poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Write for AsyncTransport<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.poll_with(|s, cx| s.poll_write(cx, buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.poll_with(|s, cx| s.poll_flush(cx))
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for AsyncTransport<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncTransport")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lends the task context to the adapter for one poll call; clears it on drop, on every path.
+struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> {
+    stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+}
+
+impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Polling<'a, S> {
+    /// The `'a` borrow of `cx` keeps the context alive and unused elsewhere for as long as the
+    /// guard, so the pointer stored in the adapter is valid until the guard clears it.
+    fn new(
+        stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+        cx: &'a mut Context<'_>,
+    ) -> Polling<'a, S> {
+        stream.get_mut().cx = (cx as *mut Context<'_>).cast::<Context<'static>>();
+        Polling { stream }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Drop for Polling<'_, S> {
+    fn drop(&mut self) {
+        self.stream.get_mut().cx = ptr::null_mut();
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::Deref for Polling<'_, S> {
+    type Target = crate::SslStream<AsyncTransport<S>>;
+    fn deref(&self) -> &Self::Target {
+        self.stream
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::DerefMut for Polling<'_, S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.stream
+    }
+}
+
+/// `Ok(v)` is ready, `WouldBlock` is pending, any other error is ready.
+fn ready<T>(result: io::Result<T>) -> Poll<io::Result<T>> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+        other => Poll::Ready(other),
+    }
+}
+
+/// A TLS connection over the async transport `S`, with tokio's [`AsyncRead`] and
+/// [`AsyncWrite`].
+///
+/// Made by [`ClientOptions::connect_async`] / [`ServerOptions::accept_async`] (handshake
+/// done), or by [`ClientOptions::start_async`] / [`ServerOptions::start_async`] followed by
+/// [`handshake`](SslStream::handshake). Reading returns `Ok(0)` bytes only after the peer's
+/// close_notify; a transport EOF without it is an `io::ErrorKind::UnexpectedEof` error.
+/// `poll_shutdown` (`AsyncWriteExt::shutdown`) sends close_notify and then shuts the
+/// transport down. Dropping the stream frees everything without I/O. `Send` when `S` is.
+///
+/// See the [module documentation](crate::tokio) for an example and which operations are cancel-safe.
+pub struct SslStream<S> {
+    inner: crate::SslStream<AsyncTransport<S>>,
+    /// A read returned end of stream (the peer's close_notify).
+    peer_closed: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
+    fn new(inner: crate::SslStream<AsyncTransport<S>>) -> SslStream<S> {
+        SslStream {
+            inner,
+            peer_closed: false,
+        }
+    }
+
+    fn polling<'a>(&'a mut self, cx: &'a mut Context<'_>) -> Polling<'a, S> {
+        Polling::new(&mut self.inner, cx)
+    }
+
+    /// Runs (or resumes) the handshake: [`crate::SslStream::handshake`] with the task's
+    /// context. `Ready(Ok(()))` at once when it is already done.
+    pub fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        match self.polling(cx).handshake() {
+            Err(e) if e.is_would_block() => Poll::Pending,
+            other => Poll::Ready(other),
+        }
+    }
+
+    /// Runs the handshake to the end (nothing to do once it is done). Dropping the future
+    /// leaves the handshake where it was; calling again resumes it. After a failure the
+    /// stream refuses I/O, and shutting it down (`poll_shutdown`) only shuts the transport
+    /// down (there is no TLS session to close).
+    pub async fn handshake(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_handshake(cx)).await
+    }
+
+    /// The blocking-API stream inside, for inspection: [`protocol_version`],
+    /// [`cipher_name`], [`peer_certificate`], [`selected_alpn_protocol`], [`session`],
+    /// [`transport_stats`] and the rest.
+    ///
+    /// [`protocol_version`]: crate::SslStream::protocol_version
+    /// [`cipher_name`]: crate::SslStream::cipher_name
+    /// [`peer_certificate`]: crate::SslStream::peer_certificate
+    /// [`selected_alpn_protocol`]: crate::SslStream::selected_alpn_protocol
+    /// [`session`]: crate::SslStream::session
+    /// [`transport_stats`]: crate::SslStream::transport_stats
+    pub fn ssl(&self) -> &crate::SslStream<AsyncTransport<S>> {
+        &self.inner
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.inner.get_ref().inner
+    }
+
+    /// The transport, mutably. Reading or writing it directly corrupts the TLS stream; use it
+    /// for socket options and the like.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner.get_mut().inner
+    }
+
+    /// Frees the TLS state and returns the transport, without sending close_notify (shut the
+    /// stream down first for that). Bytes already read ahead from the transport are
+    /// discarded.
+    pub fn into_inner(self) -> S {
+        self.inner.into_inner().inner
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for SslStream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        let this = self.get_mut();
+        // OpenSSL gets an initialised slice: `initialize_unfilled` zeroes only the part of
+        // the buffer never initialised before, so a reused buffer costs nothing.
+        let result = this.polling(cx).read(buf.initialize_unfilled());
+        ready(result).map_ok(|n| {
+            if n == 0 {
+                this.peer_closed = true;
+            }
+            buf.advance(n);
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        ready(self.get_mut().polling(cx).write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready(self.get_mut().polling(cx).flush())
+    }
+
+    /// Sends close_notify ([`crate::SslStream::shutdown`], once, however often this is
+    /// polled), then shuts the transport down. Before a completed handshake, or after a
+    /// failure, only the transport is shut down.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let peer_closed = this.peer_closed;
+        match this.polling(cx).shutdown() {
+            Ok(()) => {}
+            Err(e) if e.is_would_block() => return Poll::Pending,
+            // Once the peer has sent its close_notify and gone, ours is only a courtesy.
+            Err(Error::Io(e))
+                if peer_closed
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) => {}
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+        Pin::new(this.get_mut()).poll_shutdown(cx)
+    }
+}
+
+impl<S> fmt::Debug for SslStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("tokio::SslStream")
+            .field("inner", &self.inner)
+            .field("peer_closed", &self.peer_closed)
+            .finish()
+    }
+}
+
+/// The blocking `timeout` option cannot work here: every `Pending` would count as expiry.
+fn refuse_blocking_timeout<S>(stream: &crate::SslStream<AsyncTransport<S>>) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if stream.read_timeout().is_some() || stream.write_timeout().is_some() {
+        return Err(Error::InvalidArgument(
+            "the timeout option applies to blocking streams only; wrap the async operation in \
+             tokio::time::timeout instead"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+impl ClientOptions {
+    /// Sets up the connection over an async transport without any I/O; drive it with
+    /// [`SslStream::handshake`] (or just read/write, which handshake first).
+    pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let stream = self.start(AsyncTransport::new(transport))?;
+        refuse_blocking_timeout(&stream)?;
+        Ok(SslStream::new(stream))
+    }
+
+    /// Connects over an async transport: [`start_async`](ClientOptions::start_async), then
+    /// the handshake. Same options and verification as [`connect`](ClientOptions::connect).
+    /// The future is `Send` when `S` is; dropping it frees everything.
+    pub async fn connect_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut stream = self.start_async(transport)?;
+        stream.handshake().await?;
+        Ok(stream)
+    }
+}
+
+impl ServerOptions {
+    /// Sets up the connection over an async transport without any I/O; drive it with
+    /// [`SslStream::handshake`].
+    pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let stream = self.start(AsyncTransport::new(transport))?;
+        refuse_blocking_timeout(&stream)?;
+        Ok(SslStream::new(stream))
+    }
+
+    /// Accepts over an async transport: [`start_async`](ServerOptions::start_async), then the
+    /// handshake. Same options as [`accept`](ServerOptions::accept). The future is `Send`
+    /// when `S` is; dropping it frees everything.
+    pub async fn accept_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut stream = self.start_async(transport)?;
+        stream.handshake().await?;
+        Ok(stream)
+    }
+}
