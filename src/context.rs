@@ -286,6 +286,14 @@ impl ContextRef {
         VerifyMode(unsafe { openssl_sys::SSL_CTX_get_verify_mode(self.as_ptr()) })
     }
 
+    /// Adds trusted CA certificates to this context's store after it was built (cl+ssl's
+    /// `ssl-load-global-verify-locations` does this for the global context). A path that does
+    /// not exist is [`Error::VerifyLocationNotFound`].
+    pub fn add_verify_location(&self, location: &VerifyLocation) -> Result<(), Error> {
+        // SAFETY: self is a live SSL_CTX; OpenSSL locks its X509 store internally.
+        unsafe { load_verify_location(self.as_ptr(), location) }
+    }
+
     /// Loads a certificate chain file (PEM, leaf first) into this context
     /// (`SSL_CTX_use_certificate_chain_file`).
     pub fn use_certificate_chain_file(&self, path: impl AsRef<Path>) -> Result<(), Error> {

@@ -1,7 +1,7 @@
 //! Process-wide defaults: the global context and the client verification default, like
 //! cl+ssl's `*ssl-global-context*` and `*make-ssl-client-stream-verify-default*`.
 
-use crate::context::{Context, SessionCacheMode};
+use crate::context::{Context, SessionCacheMode, VerifyLocation};
 use crate::error::Error;
 use std::cell::RefCell;
 use std::path::Path;
@@ -98,4 +98,19 @@ pub fn with_global_context<R>(ctx: &Context, f: impl FnOnce() -> R) -> R {
 /// that rely on it (cl+ssl's `use-certificate-chain-file`).
 pub fn use_certificate_chain_file(path: impl AsRef<Path>) -> Result<(), Error> {
     global_context()?.use_certificate_chain_file(path)
+}
+
+/// Adds CA files or directories to the current global context's trust store (cl+ssl's
+/// `ssl-load-global-verify-locations`).
+pub fn load_global_verify_locations(locations: &[VerifyLocation]) -> Result<(), Error> {
+    let ctx = global_context()?;
+    locations
+        .iter()
+        .try_for_each(|location| ctx.add_verify_location(location))
+}
+
+/// Adds OpenSSL's default CA file and directory to the current global context's trust store
+/// (cl+ssl's `ssl-set-global-default-verify-paths`).
+pub fn set_global_default_verify_paths() -> Result<(), Error> {
+    global_context()?.add_verify_location(&VerifyLocation::Default)
 }

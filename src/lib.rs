@@ -110,8 +110,8 @@ pub use credentials::PasswordCallback;
 pub use error::{Error, ErrorStack, OpenSslError};
 pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
 pub use global::{
-    client_verify_default, global_context, set_client_verify_default, use_certificate_chain_file,
-    with_global_context, Verify,
+    client_verify_default, global_context, load_global_verify_locations, set_client_verify_default,
+    set_global_default_verify_paths, use_certificate_chain_file, with_global_context, Verify,
 };
 pub use init::{ensure_initialized, ensure_initialized_with_seed, openssl_version, random_bytes};
 pub use options::{ClientOptions, ServerOptions};

@@ -32,9 +32,8 @@ pub(crate) fn transport_method() -> *const BIO_METHOD {
             // functions with the exact C signatures.
             unsafe {
                 // DESCRIPTOR: so SSL_get_fd asks us (we answer the transport's descriptor, or -1).
-                let kind = ffi::BIO_get_new_index()
-                    | ffi::BIO_TYPE_SOURCE_SINK
-                    | ffi::BIO_TYPE_DESCRIPTOR;
+                let kind =
+                    ffi::BIO_get_new_index() | ffi::BIO_TYPE_SOURCE_SINK | ffi::BIO_TYPE_DESCRIPTOR;
                 let method = openssl_sys::BIO_meth_new(kind, c"sslbridge transport".as_ptr());
                 assert!(!method.is_null(), "BIO_meth_new failed: out of memory");
                 openssl_sys::BIO_meth_set_write__fixed_rust(method, Some(bio_write));
