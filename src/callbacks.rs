@@ -277,9 +277,6 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
     let Some(conn) = (unsafe { connection(ssl) }) else {
         return openssl_sys::SSL_TLSEXT_ERR_NOACK;
     };
-    let Some(callback) = conn.sni_callback.clone() else {
-        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
-    };
     // SAFETY: the name, when present, is a NUL-terminated string owned by the SSL.
     let name = unsafe {
         c_string(openssl_sys::SSL_get_servername(
@@ -290,6 +287,11 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
     if name.is_empty() {
         return openssl_sys::SSL_TLSEXT_ERR_NOACK;
     }
+    // Acknowledging the name makes OpenSSL store it in the session, so server_name() also
+    // answers on a resumed TLS 1.2 connection.
+    let Some(callback) = conn.sni_callback.clone() else {
+        return openssl_sys::SSL_TLSEXT_ERR_OK;
+    };
     match catch_unwind(AssertUnwindSafe(|| callback(&name))) {
         Ok(Some(ctx)) => {
             // SSL_set_SSL_CTX switches certificate, key and session id context only; bring

@@ -480,7 +480,9 @@ impl<T> SslStream<T> {
         match code {
             openssl_sys::SSL_ERROR_ZERO_RETURN => {
                 ErrorStack::clear();
-                None
+                // The peer's close_notify arrived earlier; a transport failure in this call
+                // (e.g. writing our close_notify) is still a failure.
+                io_error.map(Error::Io)
             }
             openssl_sys::SSL_ERROR_WANT_READ => {
                 ErrorStack::clear();

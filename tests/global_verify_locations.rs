@@ -34,7 +34,10 @@ fn global_verify_locations_are_used_by_clients_without_a_context() {
 
     // Before: the test root is unknown to the global context.
     let (end, server) = serve_once(&pki);
-    let err = ClientOptions::new().hostname("localhost").connect(end).unwrap_err();
+    let err = ClientOptions::new()
+        .hostname("localhost")
+        .connect(end)
+        .unwrap_err();
     assert!(matches!(err, Error::Verify { code: 20, .. }), "{err:?}");
     server.join().unwrap();
 
@@ -48,7 +51,10 @@ fn global_verify_locations_are_used_by_clients_without_a_context() {
 
     // After: the same client code verifies the server.
     let (end, server) = serve_once(&pki);
-    let mut tls = ClientOptions::new().hostname("localhost").connect(end).unwrap();
+    let mut tls = ClientOptions::new()
+        .hostname("localhost")
+        .connect(end)
+        .unwrap();
     tls.write_all(b"ping").unwrap();
     let mut echo = Vec::new();
     tls.read_to_end(&mut echo).unwrap();
