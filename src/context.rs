@@ -429,15 +429,18 @@ impl ContextBuilder {
         self
     }
 
-    /// Adds a source of trusted CA certificates. Calls add up; without any call the context
-    /// uses [`VerifyLocation::Default`]. A path that does not exist fails `build()` with
+    /// Adds a source of trusted CA certificates. Calls add up; without any call (and without
+    /// [`ca_certificates_pem`](ContextBuilder::ca_certificates_pem)) the context uses
+    /// [`VerifyLocation::Default`]. A path that does not exist fails `build()` with
     /// [`Error::VerifyLocationNotFound`].
     pub fn verify_location(mut self, location: VerifyLocation) -> Self {
         self.verify_locations.push(location);
         self
     }
 
-    /// Trusts the CA certificates in this PEM text (one or more), without any file.
+    /// Trusts the CA certificates in this PEM text (one or more), without any file. Like an
+    /// explicit [`verify_location`](ContextBuilder::verify_location), this replaces OpenSSL's
+    /// default paths unless `VerifyLocation::Default` is added too.
     pub fn ca_certificates_pem(mut self, pem: &[u8]) -> Self {
         self.trusted_pem.push(pem.to_vec());
         self
@@ -608,7 +611,9 @@ impl ContextBuilder {
                 sid.len() as _,
             ))?;
 
-            let locations = if self.verify_locations.is_empty() {
+            // OpenSSL's default paths unless the trust was given explicitly (a location or
+            // in-memory CAs): the default directory is searched on every verification.
+            let locations = if self.verify_locations.is_empty() && self.trusted_pem.is_empty() {
                 vec![VerifyLocation::Default]
             } else {
                 self.verify_locations.clone()

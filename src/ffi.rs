@@ -45,6 +45,8 @@ extern "C" {
     pub fn SSL_get1_session(ssl: *mut SSL) -> *mut openssl_sys::SSL_SESSION;
     pub fn SSL_SESSION_is_resumable(s: *const openssl_sys::SSL_SESSION) -> c_int;
 
+    pub fn ERR_peek_error() -> std::os::raw::c_ulong;
+
     pub fn RAND_seed(buf: *const c_void, num: c_int);
     pub fn RAND_status() -> c_int;
 

@@ -1,7 +1,7 @@
 //! Transports: the [`Transport`] trait every byte stream satisfies, and the in-memory
 //! [`MemoryPipe`].
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use std::any::Any;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -45,9 +45,82 @@ impl<T: Read + Write + Send + 'static> Transport for T {
     }
 }
 
+/// A ring buffer on a `BytesMut`: bytes never move once written, so a busy pipe copies each
+/// byte exactly twice (in, out) however full it runs. It grows by doubling up to the pipe's
+/// capacity, so an idle pipe holds little.
+#[derive(Default)]
+struct Ring {
+    storage: BytesMut,
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `data`; the caller guarantees `len + data.len() <= limit`.
+    fn push(&mut self, data: &[u8], limit: usize) {
+        let needed = self.len + data.len();
+        if needed > self.storage.len() {
+            let ceiling = limit.max(needed);
+            self.grow(needed.next_power_of_two().max(4096).min(ceiling));
+        }
+        let cap = self.storage.len();
+        let tail = (self.head + self.len) % cap;
+        let first = data.len().min(cap - tail);
+        self.storage[tail..tail + first].copy_from_slice(&data[..first]);
+        self.storage[..data.len() - first].copy_from_slice(&data[first..]);
+        self.len += data.len();
+    }
+
+    /// Copies up to `max` bytes out to `dst` and removes them.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes of `max` bytes and does not overlap the ring.
+    unsafe fn pop_into(&mut self, dst: *mut u8, max: usize) -> usize {
+        let n = max.min(self.len);
+        if n == 0 {
+            return 0;
+        }
+        let cap = self.storage.len();
+        let first = n.min(cap - self.head);
+        // SAFETY: both source ranges lie inside the initialised storage; `dst` holds `max >= n`
+        // bytes (caller's contract).
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.storage.as_ptr().add(self.head), dst, first);
+            std::ptr::copy_nonoverlapping(self.storage.as_ptr(), dst.add(first), n - first);
+        }
+        self.head = (self.head + n) % cap;
+        self.len -= n;
+        if self.len == 0 {
+            self.head = 0;
+        }
+        n
+    }
+
+    /// Re-lays the ring out in a larger zeroed storage.
+    fn grow(&mut self, new_cap: usize) {
+        let mut storage = BytesMut::zeroed(new_cap);
+        let cap = self.storage.len();
+        if self.len > 0 {
+            let first = self.len.min(cap - self.head);
+            storage[..first].copy_from_slice(&self.storage[self.head..self.head + first]);
+            storage[first..self.len].copy_from_slice(&self.storage[..self.len - first]);
+        }
+        self.storage = storage;
+        self.head = 0;
+    }
+}
+
 /// One direction of a [`duplex`] pipe.
 struct Channel {
-    data: BytesMut,
+    data: Ring,
     capacity: usize,
     writer_closed: bool,
     reader_closed: bool,
@@ -64,7 +137,7 @@ impl Shared {
     fn new(capacity: usize) -> Arc<Shared> {
         Arc::new(Shared {
             channel: Mutex::new(Channel {
-                data: BytesMut::with_capacity(capacity.min(1 << 20)),
+                data: Ring::default(),
                 capacity,
                 writer_closed: false,
                 reader_closed: false,
@@ -223,11 +296,8 @@ impl MemoryPipe {
                 io::Error::new(io::ErrorKind::TimedOut, "MemoryPipe read timed out")
             })?;
         }
-        let n = len.min(channel.data.len());
-        // SAFETY: the source holds at least n initialised bytes; `dst` is valid for `len >= n`
-        // bytes (caller's contract) and is not our buffer.
-        unsafe { std::ptr::copy_nonoverlapping(channel.data.as_ptr(), dst, n) };
-        channel.data.advance(n);
+        // SAFETY: `dst` is valid for `len` bytes (caller's contract) and is not our buffer.
+        let n = unsafe { channel.data.pop_into(dst, len) };
         shared.notify(channel);
         Ok(n)
     }
@@ -266,7 +336,8 @@ impl Write for MemoryPipe {
             })?;
         }
         let n = buf.len().min(channel.capacity - channel.data.len());
-        channel.data.extend_from_slice(&buf[..n]);
+        let limit = channel.capacity;
+        channel.data.push(&buf[..n], limit);
         shared.notify(channel);
         Ok(n)
     }

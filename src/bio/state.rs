@@ -23,9 +23,15 @@ pub struct TransportStats {
 pub(crate) struct BioState {
     /// `None` only while the stream is being torn down.
     pub(crate) transport: Option<Box<dyn Transport>>,
-    /// Zero-initialised once, so OpenSSL's uninitialised buffers are never handed to `read`.
-    read_ahead: Box<[u8]>,
+    /// The read-ahead buffer: `read_ahead[pos..end]` is data not yet given to OpenSSL, and
+    /// every byte below `read_ahead.len()` is initialised (a generic transport's `read` only
+    /// ever sees initialised memory).
+    read_ahead: Vec<u8>,
     read_ahead_capacity: usize,
+    /// How much a fill may read: it starts small and doubles each time a read fills it, up to
+    /// the capacity. So a connection that only exchanges small messages holds a small buffer,
+    /// and a streaming one reads whole records (or several) at once.
+    window: usize,
     pos: usize,
     end: usize,
     /// The transport returned EOF and nothing buffered remains.
@@ -41,12 +47,17 @@ pub(crate) struct BioState {
     pub(crate) fd: Option<std::os::fd::RawFd>,
 }
 
+/// The smallest read window: a handshake flight or a small record in one read.
+const MIN_WINDOW: usize = 4096;
+
 impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
+        let capacity = read_ahead_capacity.max(1);
         BioState {
             transport: Some(transport),
-            read_ahead: Box::default(),
-            read_ahead_capacity: read_ahead_capacity.max(1),
+            read_ahead: Vec::new(),
+            read_ahead_capacity: capacity,
+            window: MIN_WINDOW.min(capacity),
             pos: 0,
             end: 0,
             eof: false,
@@ -89,27 +100,15 @@ impl BioState {
             return Ok(0);
         }
         if self.buffered() == 0 {
-            if let Some(pipe) = self
-                .transport
-                .as_deref_mut()
-                .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
-            {
-                // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer.
-                // SAFETY: `out` is valid for `len` bytes (this function's contract).
-                let result = unsafe { pipe.read_raw(out, len) };
-                self.stats.reads += 1;
-                self.eof = matches!(result, Ok(0));
-                return result;
-            }
             self.fill()?;
             if self.buffered() == 0 {
                 return Ok(0);
             }
         }
         let n = len.min(self.buffered());
-        // SAFETY: `pos..pos + n` lies inside the initialised read-ahead buffer, `out` is valid
-        // for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is a
-        // private heap allocation).
+        // SAFETY: `pos..pos + n` lies inside the initialised part of the buffer, `out` is
+        // valid for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is
+        // a private heap allocation).
         unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(self.pos), out, n) };
         self.pos += n;
         Ok(n)
@@ -117,8 +116,10 @@ impl BioState {
 
     /// One transport read into the empty read-ahead buffer (retrying `Interrupted`).
     fn fill(&mut self) -> io::Result<()> {
-        if self.read_ahead.is_empty() {
-            self.read_ahead = vec![0u8; self.read_ahead_capacity].into_boxed_slice();
+        let want = self.window;
+        if self.read_ahead.capacity() < want {
+            // The buffer is empty here, so growing copies nothing.
+            self.read_ahead = Vec::with_capacity(want);
         }
         self.pos = 0;
         self.end = 0;
@@ -127,7 +128,30 @@ impl BioState {
                 Some(t) => t,
                 None => return Err(io::Error::new(ErrorKind::NotConnected, "no transport")),
             };
-            match transport.read(&mut self.read_ahead) {
+            let result = match transport.as_any_mut().downcast_mut::<MemoryPipe>() {
+                // The in-memory pipe copies with a raw copy, so it may fill spare capacity
+                // without the zeroing a generic `read` needs.
+                Some(pipe) => {
+                    // SAFETY: the buffer's allocation holds at least `want` bytes; read_raw
+                    // only copies into it.
+                    let r = unsafe { pipe.read_raw(self.read_ahead.as_mut_ptr(), want) };
+                    if let Ok(n) = r {
+                        if n > self.read_ahead.len() {
+                            // SAFETY: read_raw initialised bytes 0..n, and the bytes below the
+                            // old length were initialised already.
+                            unsafe { self.read_ahead.set_len(n) };
+                        }
+                    }
+                    r
+                }
+                None => {
+                    if self.read_ahead.len() < want {
+                        self.read_ahead.resize(want, 0);
+                    }
+                    transport.read(&mut self.read_ahead[..want])
+                }
+            };
+            match result {
                 Ok(0) => {
                     self.stats.reads += 1;
                     self.eof = true;
@@ -135,9 +159,12 @@ impl BioState {
                 }
                 Ok(n) => {
                     self.stats.reads += 1;
-                    // A transport claiming more than the buffer holds is broken; never trust it
+                    // A transport claiming more than it was given is broken; never trust it
                     // with an out-of-bounds index.
-                    self.end = n.min(self.read_ahead.len());
+                    self.end = n.min(want).min(self.read_ahead.len());
+                    if self.end == want {
+                        self.window = (want * 2).min(self.read_ahead_capacity);
+                    }
                     self.eof = false;
                     return Ok(());
                 }
@@ -187,13 +214,5 @@ impl BioState {
                 }
             }
         }
-    }
-
-    /// Takes back the bytes read ahead but not consumed by OpenSSL.
-    #[allow(dead_code)]
-    pub(crate) fn take_buffered(&mut self) -> Vec<u8> {
-        let out = self.read_ahead[self.pos..self.end].to_vec();
-        self.pos = self.end;
-        out
     }
 }
