@@ -1,18 +1,20 @@
-//! `SslStream`: one TLS connection over a transport, with `Read`, `Write` and `BufRead`.
+//! `SslStream`: one TLS connection over a transport: set-up, handshake, the `SSL_*` call
+//! loop with deadlines, shutdown and teardown. What a finished connection negotiated is in
+//! [`properties`]; the `Read`/`Write`/`BufRead` impls are in [`io_impls`].
+
+mod io_impls;
+mod properties;
 
 use crate::bio::TransportStats;
 use crate::callbacks::Connection;
-use crate::context::{Context, Protocol};
+use crate::context::Context;
 use crate::error::{Error, ErrorStack};
 use crate::fd::Fds;
 use crate::ffi;
-use crate::session::Session;
 use crate::sys::{self, Readiness};
 use crate::transport::Transport;
-use crate::x509::Certificate;
-use foreign_types::ForeignType;
 use openssl_sys::SSL;
-use std::io::{self, BufRead, Read, Write};
+use std::io;
 use std::marker::PhantomData;
 use std::os::raw::c_int;
 use std::time::{Duration, Instant};
@@ -558,145 +560,6 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// The peer's certificate, if it presented one (`SSL_get1_peer_certificate`).
-    pub fn peer_certificate(&self) -> Option<Certificate> {
-        if self.ssl.is_null() {
-            return None;
-        }
-        // SAFETY: ssl is live; get1 returns a new reference that we own.
-        let x = unsafe { openssl_sys::SSL_get1_peer_certificate(self.ssl) };
-        // SAFETY: x is null or an owned X509.
-        (!x.is_null()).then(|| unsafe { Certificate::from_ptr(x) })
-    }
-
-    /// The ALPN protocol the handshake selected, if any.
-    pub fn selected_alpn_protocol(&self) -> Option<&str> {
-        self.selected_alpn_protocol_bytes()
-            .and_then(|p| std::str::from_utf8(p).ok())
-    }
-
-    /// The ALPN protocol the handshake selected, as raw bytes.
-    pub fn selected_alpn_protocol_bytes(&self) -> Option<&[u8]> {
-        if self.ssl.is_null() {
-            return None;
-        }
-        let mut data = std::ptr::null();
-        let mut len = 0u32;
-        // SAFETY: ssl is live; OpenSSL points `data` into the SSL's own storage, valid while
-        // the SSL is (tied to &self).
-        unsafe {
-            openssl_sys::SSL_get0_alpn_selected(self.ssl, &mut data, &mut len);
-            if data.is_null() || len == 0 {
-                None
-            } else {
-                Some(std::slice::from_raw_parts(data, len as usize))
-            }
-        }
-    }
-
-    /// The negotiated protocol version; `None` before the handshake completes.
-    pub fn protocol_version(&self) -> Option<Protocol> {
-        if self.ssl.is_null() || !self.handshake_done {
-            return None;
-        }
-        // SAFETY: ssl is live.
-        Protocol::from_raw(unsafe { openssl_sys::SSL_version(self.ssl) })
-    }
-
-    /// The negotiated cipher suite, e.g. `"TLS_AES_128_GCM_SHA256"` (OpenSSL's name for
-    /// TLS 1.2 suites, e.g. `"ECDHE-ECDSA-AES128-GCM-SHA256"`).
-    pub fn cipher_name(&self) -> Option<&'static str> {
-        if self.ssl.is_null() {
-            return None;
-        }
-        // SAFETY: ssl is live; cipher descriptions are static tables.
-        unsafe {
-            let cipher = openssl_sys::SSL_get_current_cipher(self.ssl);
-            if cipher.is_null() {
-                return None;
-            }
-            std::ffi::CStr::from_ptr(openssl_sys::SSL_CIPHER_get_name(cipher))
-                .to_str()
-                .ok()
-        }
-    }
-
-    /// The session to resume later with [`ClientOptions::session`](crate::ClientOptions::session),
-    /// or `None` if it cannot be resumed. In TLS 1.3 the server sends its tickets after the
-    /// handshake; they are processed when the client reads, so read some data (or the
-    /// close_notify) before asking.
-    pub fn session(&self) -> Option<Session> {
-        if self.ssl.is_null() {
-            return None;
-        }
-        // SAFETY: ssl is live; get1 returns a new reference that we own.
-        let s = unsafe { crate::ffi::SSL_get1_session(self.ssl) };
-        if s.is_null() {
-            return None;
-        }
-        // SAFETY: s is an owned session.
-        let session = unsafe { Session::from_ptr(s) };
-        session.is_resumable().then_some(session)
-    }
-
-    /// The server name (SNI) of the connection: the one a client sent, or the one a server
-    /// received.
-    pub fn server_name(&self) -> Option<String> {
-        if self.ssl.is_null() {
-            return None;
-        }
-        // SAFETY: ssl is live; the name is a NUL-terminated string it owns, copied at once.
-        let name = unsafe {
-            crate::error::c_string(openssl_sys::SSL_get_servername(
-                self.ssl,
-                openssl_sys::TLSEXT_NAMETYPE_host_name,
-            ))
-        };
-        (!name.is_empty()).then_some(name)
-    }
-
-    /// The certificates the peer sent, its own first, then the chain it sent with it.
-    pub fn peer_certificate_chain(&self) -> Vec<Certificate> {
-        let mut out = Vec::new();
-        if self.ssl.is_null() {
-            return out;
-        }
-        // SAFETY: ssl is live; the stack belongs to it, and each X509 is up-ref'd before we
-        // wrap it as owned.
-        unsafe {
-            let stack =
-                openssl_sys::SSL_get_peer_cert_chain(self.ssl) as *mut openssl_sys::OPENSSL_STACK;
-            if !stack.is_null() {
-                for i in 0..openssl_sys::OPENSSL_sk_num(stack) {
-                    let x = openssl_sys::OPENSSL_sk_value(stack, i) as *mut openssl_sys::X509;
-                    if !x.is_null() {
-                        openssl_sys::X509_up_ref(x);
-                        out.push(Certificate::from_ptr(x));
-                    }
-                }
-            }
-        }
-        // A server's stack leaves out the client's own certificate, and a resumed session
-        // keeps only the peer's certificate: put it first.
-        if !self.is_client || out.is_empty() {
-            if let Some(leaf) = self.peer_certificate() {
-                out.insert(0, leaf);
-            }
-        }
-        out
-    }
-
-    /// Whether the handshake resumed an earlier session.
-    pub fn session_reused(&self) -> bool {
-        // SAFETY: ssl is live when non-null.
-        !self.ssl.is_null() && unsafe { openssl_sys::SSL_session_reused(self.ssl) } == 1
-    }
-
-    /// Whether this is the client side.
-    pub fn is_client(&self) -> bool {
-        self.is_client
-    }
-
     /// Whether OpenSSL reads and writes the transport's descriptor directly (the fd fast
     /// path) rather than calling the transport through the custom BIO.
     pub fn uses_fd_fast_path(&self) -> bool {
@@ -772,62 +635,6 @@ impl<T> Drop for SslStream<T> {
         } else {
             self.run_close_callback();
         }
-    }
-}
-
-impl<T: Transport> Read for SslStream<T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.input_pos < self.input_end {
-            let n = buf.len().min(self.input_end - self.input_pos);
-            buf[..n].copy_from_slice(&self.input[self.input_pos..self.input_pos + n]);
-            self.input_pos += n;
-            return Ok(n);
-        }
-        self.ssl_read(buf).map_err(io::Error::from)
-    }
-}
-
-impl<T: Transport> BufRead for SslStream<T> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.input_pos >= self.input_end {
-            if self.input.len() < self.input_capacity {
-                self.input = vec![0u8; self.input_capacity];
-            }
-            let mut input = std::mem::take(&mut self.input);
-            let result = self.ssl_read(&mut input);
-            self.input = input;
-            let n = result.map_err(io::Error::from)?;
-            self.input_pos = 0;
-            self.input_end = n;
-        }
-        Ok(&self.input[self.input_pos..self.input_end])
-    }
-
-    fn consume(&mut self, amt: usize) {
-        self.input_pos = (self.input_pos + amt).min(self.input_end);
-    }
-}
-
-impl<T: Transport> Write for SslStream<T> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.output_capacity == 0 {
-            return self.ssl_write(buf).map_err(io::Error::from);
-        }
-        if self.output.len() >= self.output_capacity {
-            self.flush_output().map_err(io::Error::from)?;
-        }
-        let room = self.output_capacity - self.output.len();
-        let n = buf.len().min(room);
-        self.output.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.flush_output().map_err(io::Error::from)?;
-        if self.ssl.is_null() || !self.handshake_done {
-            return Ok(());
-        }
-        self.flush_transport().map_err(io::Error::from)
     }
 }
 

@@ -1,0 +1,5 @@
+//! sslbridge's fuzz targets. The bodies live in [`targets`], a plain file that the corpus
+//! replay test (`tests/fuzz_corpus.rs`) and the corpus generator
+//! (`examples/make-fuzz-corpus.rs`) include too, so all three run the same code.
+
+pub mod targets;

@@ -1,0 +1,62 @@
+//! `Read`, `BufRead` and `Write` for [`SslStream`]: plaintext in and out, with the optional
+//! input and output buffers.
+
+use super::SslStream;
+use crate::transport::Transport;
+use std::io::{self, BufRead, Read, Write};
+
+impl<T: Transport> Read for SslStream<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.input_pos < self.input_end {
+            let n = buf.len().min(self.input_end - self.input_pos);
+            buf[..n].copy_from_slice(&self.input[self.input_pos..self.input_pos + n]);
+            self.input_pos += n;
+            return Ok(n);
+        }
+        self.ssl_read(buf).map_err(io::Error::from)
+    }
+}
+
+impl<T: Transport> BufRead for SslStream<T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.input_pos >= self.input_end {
+            if self.input.len() < self.input_capacity {
+                self.input = vec![0u8; self.input_capacity];
+            }
+            let mut input = std::mem::take(&mut self.input);
+            let result = self.ssl_read(&mut input);
+            self.input = input;
+            let n = result.map_err(io::Error::from)?;
+            self.input_pos = 0;
+            self.input_end = n;
+        }
+        Ok(&self.input[self.input_pos..self.input_end])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.input_pos = (self.input_pos + amt).min(self.input_end);
+    }
+}
+
+impl<T: Transport> Write for SslStream<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.output_capacity == 0 {
+            return self.ssl_write(buf).map_err(io::Error::from);
+        }
+        if self.output.len() >= self.output_capacity {
+            self.flush_output().map_err(io::Error::from)?;
+        }
+        let room = self.output_capacity - self.output.len();
+        let n = buf.len().min(room);
+        self.output.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_output().map_err(io::Error::from)?;
+        if self.ssl.is_null() || !self.handshake_done {
+            return Ok(());
+        }
+        self.flush_transport().map_err(io::Error::from)
+    }
+}
