@@ -36,6 +36,7 @@ extern "C" {
     pub fn SSL_set_default_read_buffer_len(ssl: *mut SSL, len: usize);
     pub fn SSL_CTX_get_verify_depth(ctx: *const SSL_CTX) -> c_int;
     pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
+    pub fn SSL_free_buffers(ssl: *mut SSL) -> c_int;
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
     pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
 

@@ -84,6 +84,15 @@ impl BioState {
         self.end - self.pos
     }
 
+    /// Frees the read-ahead buffer if it holds nothing (the connection is idle).
+    pub(crate) fn release_if_empty(&mut self) {
+        if self.buffered() == 0 {
+            self.read_ahead = Vec::new();
+            self.pos = 0;
+            self.end = 0;
+        }
+    }
+
     /// Whether the transport reported EOF and nothing is buffered.
     pub(crate) fn at_eof(&self) -> bool {
         self.eof && self.buffered() == 0

@@ -211,6 +211,7 @@ impl<T: Transport> SslStream<T> {
                     return Err(self.fail(Error::ServerCertificateMissing));
                 }
                 self.handshake_done = true;
+                self.free_idle_buffers();
                 Ok(())
             }
             None => Err(self.fail(Error::UnexpectedEof)),
@@ -307,7 +308,11 @@ impl<T: Transport> SslStream<T> {
                 // Without a descriptor to wait on, a transport's WouldBlock under a deadline
                 // is the transport's own timeout firing.
                 None if timeout.is_some() => return Err(self.fail(timed_out)),
-                _ => return Err(want),
+                _ => {
+                    // The caller waits for the transport now: hold no record buffers meanwhile.
+                    self.free_idle_buffers();
+                    return Err(want);
+                }
             };
             let (fd, readiness) = match want {
                 Error::WantRead => (fds.read, Readiness::Readable),
@@ -526,6 +531,16 @@ impl<T> SslStream<T> {
                 })
             }
         }
+    }
+
+    /// Frees OpenSSL's record buffers when they hold nothing (`SSL_free_buffers`; it refuses
+    /// when data is pending) and the BIO's empty read-ahead buffer: the connection is idle.
+    fn free_idle_buffers(&mut self) {
+        if !self.ssl.is_null() {
+            // SAFETY: ssl is live; OpenSSL reallocates the buffers on the next record.
+            unsafe { ffi::SSL_free_buffers(self.ssl) };
+        }
+        self.conn.bio.release_if_empty();
     }
 
     /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.
