@@ -6,15 +6,24 @@
 //! cargo bench --bench compare -- --json out.json       # every figure and ratio as JSON
 //! cargo bench --bench compare --features vendored      # the same against OpenSSL 3.6
 //! cargo bench --bench compare -- --only bulk/sslbridge/duplex --duration 10   # profiling
+//! cargo bench --bench compare --features tokio -- --only async   # the async rows alone
 //! ```
 //!
 //! Everything is TLS 1.3 with TLS_AES_128_GCM_SHA256, ECDSA P-256 certificates from
 //! `sslbridge::testing::TestPki` and X25519 on all three stacks (rust-openssl links the same
 //! OpenSSL as sslbridge; rustls uses its ring provider). MB/s is 10^6 bytes of plaintext per
 //! second.
+//!
+//! The "Async (tokio)" section (rows named `async/...`) needs `--features tokio`: it runs
+//! `sslbridge::tokio::SslStream` next to tokio-openssl over `tokio::io::duplex` and loopback
+//! TCP on a 2-worker multi-thread runtime. Without the feature those rows are left out and
+//! everything else runs as before.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "tokio")]
+#[path = "compare/asynch.rs"]
+mod asynch;
 #[path = "compare/measure.rs"]
 mod measure;
 #[path = "compare/memory.rs"]
@@ -66,8 +75,9 @@ fn parse_args() -> Result<Args, BoxError> {
                 println!(
                     "compare [--quick] [--json PATH] [--only SUBSTRING]... [--duration SECS]\n\
                      rows are named limit, bulk/STACK/TRANSPORT/WRITE, handshake/STACK/KIND/GROUP,\n\
-                     memory/STACK, calls/STACK; --only keeps the rows whose name contains one of\n\
-                     the substrings"
+                     memory/STACK, calls/STACK, and with --features tokio\n\
+                     async/bulk/STACK/TRANSPORT/WRITE and async/handshake/STACK/TRANSPORT/KIND;\n\
+                     --only keeps the rows whose name contains one of the substrings"
                 );
                 std::process::exit(0);
             }
@@ -222,13 +232,21 @@ fn run(args: &Args) -> Result<(), BoxError> {
         .unwrap_or(plan.bulk);
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| name.contains(o));
     let vendored = cfg!(feature = "vendored");
+    let features: Vec<&str> = [("vendored", vendored), ("tokio", cfg!(feature = "tokio"))]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
     let rest: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
     let command = format!(
         "cargo bench --bench compare{}{}",
-        if vendored { " --features vendored" } else { "" },
+        if features.is_empty() {
+            String::new()
+        } else {
+            format!(" --features {}", features.join(","))
+        },
         if rest.is_empty() {
             String::new()
         } else {
@@ -534,6 +552,20 @@ fn run(args: &Args) -> Result<(), BoxError> {
         println!();
     }
 
+    // Async (tokio).
+    #[cfg(feature = "tokio")]
+    let async_json = async_section(&plan, bulk_duration, &wanted, &configs)?;
+    #[cfg(not(feature = "tokio"))]
+    let async_json = {
+        if args.only.iter().any(|o| o.contains("async")) {
+            println!(
+                "## Async (tokio)\n\nNot built: the async rows need \
+                 `cargo bench --bench compare --features tokio`.\n"
+            );
+        }
+        serde_json::Value::Null
+    };
+
     // Memory.
     let pairs = args.pairs.unwrap_or(plan.pairs);
     let mut mem_rows = Vec::new();
@@ -810,10 +842,186 @@ fn run(args: &Args) -> Result<(), BoxError> {
             "handshakes": hs_json,
             "memory": mem_json,
             "transport_calls": calls_json,
+            "async": async_json,
             "targets": targets_json,
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
         println!("JSON written to {path}");
     }
     Ok(())
+}
+
+/// The "Async (tokio)" section: bulk transfer and handshakes of `sslbridge::tokio` and
+/// tokio-openssl over `tokio::io::duplex` and loopback TCP, in interleaved rounds like the
+/// blocking rows; prints its tables and returns its JSON (null when no row was wanted).
+#[cfg(feature = "tokio")]
+fn async_section(
+    plan: &Plan,
+    bulk_duration: Duration,
+    wanted: &dyn Fn(&str) -> bool,
+    configs: &Arc<Configs>,
+) -> Result<serde_json::Value, BoxError> {
+    use asynch::{AsyncStack, AsyncWire};
+    const STACKS: [AsyncStack; 2] = [AsyncStack::Sslbridge, AsyncStack::TokioOpenssl];
+    const WIRES: [AsyncWire; 2] = [AsyncWire::Duplex, AsyncWire::Tcp];
+    let rt = asynch::runtime()?;
+
+    // Bulk transfer: each (transport, write size) group in interleaved rounds.
+    let round_duration = bulk_duration / plan.rounds as u32;
+    let mut bulk_rows = Vec::new();
+    for wire in WIRES {
+        for write in [16 * KIB, KIB] {
+            let names: Vec<(AsyncStack, String)> = STACKS
+                .iter()
+                .map(|&stack| {
+                    let name = format!("async/bulk/{}/{}/{}", stack.name(), wire.name(), write);
+                    (stack, name)
+                })
+                .filter(|(_, name)| wanted(name))
+                .collect();
+            let mut rounds: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
+            for _ in 0..plan.rounds {
+                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
+                    let fig = asynch::bulk(&rt, configs, *stack, wire, write, round_duration)
+                        .map_err(|e| format!("{name}: {e}"))?;
+                    eprintln!("{name}: {:.0} MB/s", fig.mbps());
+                    figs.push(fig.mbps());
+                }
+            }
+            for ((stack, _), all) in names.into_iter().zip(rounds) {
+                let best = all.iter().copied().reduce(f64::max).ok_or("no rounds")?;
+                bulk_rows.push((stack, wire, write, best, all));
+            }
+        }
+    }
+
+    // Handshakes: calibrate each row's count to the target time, then interleaved rounds.
+    let mut hs_jobs = Vec::new();
+    for wire in WIRES {
+        for resumed in [false, true] {
+            for stack in STACKS {
+                let kind = if resumed { "resumed" } else { "full" };
+                let name = format!("async/handshake/{}/{}/{kind}", stack.name(), wire.name());
+                if !wanted(&name) {
+                    continue;
+                }
+                let count = if plan.handshake_target > 0.0 {
+                    let probe =
+                        asynch::handshakes(&rt, configs, stack, wire, resumed, plan.handshake_min)
+                            .map_err(|e| format!("{name}: {e}"))?;
+                    let per_round = plan.handshake_target / plan.rounds as f64;
+                    ((probe.per_second() * per_round) as usize).max(plan.handshake_min)
+                } else {
+                    plan.handshake_min
+                };
+                hs_jobs.push((stack, wire, resumed, name, count, Vec::new()));
+            }
+        }
+    }
+    for _ in 0..plan.rounds {
+        for (stack, wire, resumed, name, count, figs) in hs_jobs.iter_mut() {
+            let fig = asynch::handshakes(&rt, configs, *stack, *wire, *resumed, *count)
+                .map_err(|e| format!("{name}: {e}"))?;
+            eprintln!("{name}: {:.0}/s ({})", fig.per_second(), fig.negotiated);
+            figs.push(fig);
+        }
+    }
+    let mut hs_rows = Vec::new();
+    for (stack, wire, resumed, _, _, figs) in hs_jobs {
+        let all: Vec<f64> = figs.iter().map(|f| f.per_second()).collect();
+        let fig = figs
+            .into_iter()
+            .max_by(|a, b| a.per_second().total_cmp(&b.per_second()))
+            .ok_or("no rounds")?;
+        hs_rows.push((stack, wire, resumed, fig, all));
+    }
+    drop(rt);
+
+    if bulk_rows.is_empty() && hs_rows.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    println!("## Async (tokio)\n");
+    println!(
+        "`sslbridge::tokio::SslStream` and tokio-openssl 0.6 (`tokio_openssl::SslStream`) over \
+         the same transports, client task and server task on a multi-thread runtime with {} \
+         workers; the blocking rows' contexts and settings.\n",
+        asynch::WORKERS
+    );
+    let bulk_of = |stack: AsyncStack, wire: AsyncWire, write: usize| {
+        bulk_rows
+            .iter()
+            .find(|r| r.0 == stack && r.1 == wire && r.2 == write)
+            .map(|r| r.3)
+    };
+    let mut bulk_json = Vec::new();
+    if !bulk_rows.is_empty() {
+        println!("### Bulk transfer, client task → server task\n");
+        println!("| stack | transport | write | MB/s | × tokio-openssl |");
+        println!("| --- | --- | --- | ---: | ---: |");
+        for (stack, wire, write, mbps, all) in &bulk_rows {
+            let vs = ratio(*mbps, bulk_of(AsyncStack::TokioOpenssl, *wire, *write));
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                stack.name(),
+                wire.name(),
+                write_label(*write),
+                fmt_int(*mbps),
+                fmt_ratio(vs)
+            );
+            bulk_json.push(json!({
+                "stack": stack.name(),
+                "transport": wire.name(),
+                "write_bytes": write,
+                "mb_per_s": mbps,
+                "rounds_mb_per_s": all,
+                "ratio_to_tokio_openssl": vs,
+            }));
+        }
+        println!();
+    }
+    let hs_of = |stack: AsyncStack, wire: AsyncWire, resumed: bool| {
+        hs_rows
+            .iter()
+            .find(|r| r.0 == stack && r.1 == wire && r.2 == resumed)
+            .map(|r| r.3.per_second())
+    };
+    let mut hs_json = Vec::new();
+    if !hs_rows.is_empty() {
+        println!("### Handshakes per second, client task and server task\n");
+        println!("| stack | transport | handshake | negotiated | handshakes/s | × tokio-openssl |");
+        println!("| --- | --- | --- | --- | ---: | ---: |");
+        for (stack, wire, resumed, fig, all) in &hs_rows {
+            let per_s = fig.per_second();
+            let vs = ratio(per_s, hs_of(AsyncStack::TokioOpenssl, *wire, *resumed));
+            println!(
+                "| {} | {} | {} | {} | {} | {} |",
+                stack.name(),
+                wire.name(),
+                if *resumed { "resumed" } else { "full" },
+                fig.negotiated,
+                fmt_int(per_s),
+                fmt_ratio(vs)
+            );
+            hs_json.push(json!({
+                "stack": stack.name(),
+                "transport": wire.name(),
+                "resumed": resumed,
+                "negotiated": fig.negotiated,
+                "handshakes": fig.count,
+                "seconds": fig.seconds,
+                "per_second": per_s,
+                "rounds_per_second": all,
+                "ratio_to_tokio_openssl": vs,
+            }));
+        }
+        println!(
+            "\nOver tcp each handshake includes the loopback connect and accept, alike for both \
+             stacks.\n"
+        );
+    }
+    Ok(json!({
+        "runtime": format!("tokio multi-thread, {} workers", asynch::WORKERS),
+        "bulk": bulk_json,
+        "handshakes": hs_json,
+    }))
 }

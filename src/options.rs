@@ -418,10 +418,13 @@ fn build_stream<T: Transport>(
         }
         None => false,
     };
-    // On the fd path OpenSSL's own read-ahead fetches header and body in one system call.
-    // (The custom BIO reads ahead itself: OpenSSL's read-ahead moves the buffered rest of its
-    // buffer to the front after every record, which costs more than it saves there.)
-    let openssl_read_ahead = fd_fast_path;
+    // OpenSSL's own read-ahead fetches header and body in one read: on the fd path, and for a
+    // MemoryPipe, which hands over one record per read straight into OpenSSL's buffer. Other
+    // transports get the BIO's read-ahead buffer instead (their `read` needs an initialised
+    // slice, and OpenSSL's read-ahead moves the unread rest of its buffer after every record
+    // when a read brings several).
+    let openssl_read_ahead =
+        fd_fast_path || (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
     let release_buffers = common.release_buffers.unwrap_or(true);
     let mut bio_state = BioState::new(Box::new(transport), read_ahead);
     bio_state.fd = fds.map(|f| f.read);

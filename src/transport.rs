@@ -64,6 +64,11 @@ impl Ring {
         self.len == 0
     }
 
+    /// The i-th unread byte, if there is one.
+    fn peek(&self, i: usize) -> Option<u8> {
+        (i < self.len).then(|| self.storage[(self.head + i) % self.storage.len()])
+    }
+
     /// Appends `data`; the caller guarantees `len + data.len() <= limit`.
     fn push(&mut self, data: &[u8], limit: usize) {
         let needed = self.len + data.len();
@@ -279,6 +284,22 @@ impl MemoryPipe {
     /// # Safety
     /// `dst` is valid for writes of `len` bytes and does not overlap the pipe's buffer.
     pub(crate) unsafe fn read_raw(&mut self, dst: *mut u8, len: usize) -> io::Result<usize> {
+        // SAFETY: forwarded contract.
+        unsafe { self.read_raw_limited(dst, len, |_| usize::MAX) }
+    }
+
+    /// Like [`read_raw`](MemoryPipe::read_raw), but copies at most `limit(peek)` bytes, where
+    /// `peek(i)` is the i-th available byte (`None` past the end). This lets the BIO stop at
+    /// a TLS record boundary without a second copy.
+    ///
+    /// # Safety
+    /// As for `read_raw`.
+    pub(crate) unsafe fn read_raw_limited(
+        &mut self,
+        dst: *mut u8,
+        len: usize,
+        limit: impl FnOnce(&dyn Fn(usize) -> Option<u8>) -> usize,
+    ) -> io::Result<usize> {
         if len == 0 {
             return Ok(0);
         }
@@ -296,8 +317,10 @@ impl MemoryPipe {
                 io::Error::new(io::ErrorKind::TimedOut, "MemoryPipe read timed out")
             })?;
         }
+        let ring = &channel.data;
+        let max = limit(&|i| ring.peek(i)).max(1);
         // SAFETY: `dst` is valid for `len` bytes (caller's contract) and is not our buffer.
-        let n = unsafe { channel.data.pop_into(dst, len) };
+        let n = unsafe { channel.data.pop_into(dst, len.min(max)) };
         shared.notify(channel);
         Ok(n)
     }

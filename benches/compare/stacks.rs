@@ -217,6 +217,41 @@ impl Configs {
         })
     }
 
+    /// sslbridge's server options (the blocking and the async rows share them).
+    pub fn sb_server_options(&self) -> ServerOptions {
+        ServerOptions::new().context(self.sb_server.clone())
+    }
+
+    /// sslbridge's client options, offering `session` when given.
+    pub fn sb_client_options(&self, session: Option<&sslbridge::Session>) -> ClientOptions {
+        let o = ClientOptions::new()
+            .hostname(HOST)
+            .verify(Verify::Required)
+            .context(self.sb_client.clone());
+        match session {
+            Some(s) => o.session(s.clone()),
+            None => o,
+        }
+    }
+
+    /// A rust-openssl server `Ssl` (for `SslStream` and tokio-openssl alike).
+    pub fn ossl_server_ssl(&self) -> Result<Ssl, BoxError> {
+        Ok(Ssl::new(&self.ossl_server)?)
+    }
+
+    /// A rust-openssl client `Ssl` checking the host name, offering `session` when given.
+    pub fn ossl_client_ssl(&self, session: Option<&SslSession>) -> Result<Ssl, BoxError> {
+        let mut ssl = Ssl::new(&self.ossl_client)?;
+        ssl.set_hostname(HOST)?;
+        ssl.param_mut().set_host(HOST)?;
+        if let Some(s) = session {
+            // SAFETY: the session came from a connection made with this same client
+            // context, which is what SSL_set_session requires.
+            unsafe { ssl.set_session(s)? };
+        }
+        Ok(ssl)
+    }
+
     /// Accepts on `transport` (handshake complete on return).
     pub fn accept<T: Transport>(
         &self,
@@ -225,13 +260,12 @@ impl Configs {
     ) -> Result<Box<dyn Conn>, BoxError> {
         Ok(match stack {
             Stack::Sslbridge | Stack::SslbridgeBio => Box::new(
-                ServerOptions::new()
-                    .context(self.sb_server.clone())
+                self.sb_server_options()
                     .unwrap_fd(stack == Stack::Sslbridge)
                     .accept(transport)?,
             ),
             Stack::OpenSsl => Box::new(
-                Ssl::new(&self.ossl_server)?
+                self.ossl_server_ssl()?
                     .accept(transport)
                     .map_err(|e| handshake_error("accept", e))?,
             ),
@@ -257,27 +291,24 @@ impl Configs {
     ) -> Result<Box<dyn Conn>, BoxError> {
         Ok(match stack {
             Stack::Sslbridge | Stack::SslbridgeBio => {
-                let mut o = ClientOptions::new()
-                    .hostname(HOST)
-                    .verify(Verify::Required)
-                    .context(self.sb_client.clone())
-                    .unwrap_fd(stack == Stack::Sslbridge);
-                if let Some(Ticket::Sslbridge(s)) = ticket {
-                    o = o.session(s.clone());
-                }
-                Box::new(o.connect(transport)?)
+                let session = match ticket {
+                    Some(Ticket::Sslbridge(s)) => Some(s),
+                    _ => None,
+                };
+                Box::new(
+                    self.sb_client_options(session)
+                        .unwrap_fd(stack == Stack::Sslbridge)
+                        .connect(transport)?,
+                )
             }
             Stack::OpenSsl => {
-                let mut ssl = Ssl::new(&self.ossl_client)?;
-                ssl.set_hostname(HOST)?;
-                ssl.param_mut().set_host(HOST)?;
-                if let Some(Ticket::OpenSsl(s)) = ticket {
-                    // SAFETY: the session came from a connection made with this same client
-                    // context, which is what SSL_set_session requires.
-                    unsafe { ssl.set_session(s)? };
-                }
+                let session = match ticket {
+                    Some(Ticket::OpenSsl(s)) => Some(s),
+                    _ => None,
+                };
                 Box::new(
-                    ssl.connect(transport)
+                    self.ossl_client_ssl(session)?
+                        .connect(transport)
                         .map_err(|e| handshake_error("connect", e))?,
                 )
             }
@@ -352,7 +383,7 @@ extern "C" {
 /// `SSL_get_negotiated_group` is a macro over `SSL_ctrl`.
 const SSL_CTRL_GET_NEGOTIATED_GROUP: c_int = 134;
 
-fn ossl_negotiated(ssl: *mut openssl_sys::SSL) -> String {
+pub fn ossl_negotiated(ssl: *mut openssl_sys::SSL) -> String {
     // SAFETY: `ssl` is a live SSL owned by a connection the caller borrows; the returned
     // strings are static tables or owned by the SSL, copied at once.
     unsafe {

@@ -4,6 +4,7 @@
 
 mod fd;
 mod method;
+mod record;
 mod state;
 
 pub(crate) use fd::attach_descriptor_bios;

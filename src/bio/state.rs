@@ -1,6 +1,7 @@
 //! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
+use super::record::RecordCursor;
 use crate::transport::{MemoryPipe, Transport};
 use std::any::Any;
 use std::io::{self, ErrorKind};
@@ -45,6 +46,8 @@ pub(crate) struct BioState {
     pub(crate) timed_out: bool,
     /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
     pub(crate) fd: Option<std::os::fd::RawFd>,
+    /// Record boundaries, for the in-memory pipe's direct hand-off.
+    record: RecordCursor,
 }
 
 /// The smallest read window: a handshake flight or a small record in one read.
@@ -66,6 +69,7 @@ impl BioState {
             stats: TransportStats::default(),
             timed_out: false,
             fd: None,
+            record: RecordCursor::default(),
         }
     }
 
@@ -109,6 +113,24 @@ impl BioState {
             return Ok(0);
         }
         if self.buffered() == 0 {
+            if let Some(pipe) = self
+                .transport
+                .as_deref_mut()
+                .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
+            {
+                // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer, one
+                // record at most (see `record`).
+                let cursor = &mut self.record;
+                // SAFETY: `out` is valid for `len` bytes (this function's contract).
+                let result = unsafe { pipe.read_raw_limited(out, len, |peek| cursor.limit(peek)) };
+                self.stats.reads += 1;
+                if let Ok(n) = result {
+                    // SAFETY: read_raw_limited initialised `out[..n]`.
+                    cursor.consume(unsafe { std::slice::from_raw_parts(out, n) });
+                }
+                self.eof = matches!(result, Ok(0));
+                return result;
+            }
             self.fill()?;
             if self.buffered() == 0 {
                 return Ok(0);
@@ -137,29 +159,10 @@ impl BioState {
                 Some(t) => t,
                 None => return Err(io::Error::new(ErrorKind::NotConnected, "no transport")),
             };
-            let result = match transport.as_any_mut().downcast_mut::<MemoryPipe>() {
-                // The in-memory pipe copies with a raw copy, so it may fill spare capacity
-                // without the zeroing a generic `read` needs.
-                Some(pipe) => {
-                    // SAFETY: the buffer's allocation holds at least `want` bytes; read_raw
-                    // only copies into it.
-                    let r = unsafe { pipe.read_raw(self.read_ahead.as_mut_ptr(), want) };
-                    if let Ok(n) = r {
-                        if n > self.read_ahead.len() {
-                            // SAFETY: read_raw initialised bytes 0..n, and the bytes below the
-                            // old length were initialised already.
-                            unsafe { self.read_ahead.set_len(n) };
-                        }
-                    }
-                    r
-                }
-                None => {
-                    if self.read_ahead.len() < want {
-                        self.read_ahead.resize(want, 0);
-                    }
-                    transport.read(&mut self.read_ahead[..want])
-                }
-            };
+            if self.read_ahead.len() < want {
+                self.read_ahead.resize(want, 0);
+            }
+            let result = transport.read(&mut self.read_ahead[..want]);
             match result {
                 Ok(0) => {
                     self.stats.reads += 1;
