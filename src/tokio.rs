@@ -142,10 +142,9 @@ impl<S: Unpin> AsyncTransport<S> {
                 "sslbridge::tokio: the transport was used outside a poll of its stream",
             ));
         }
-        // SAFETY: a non-null `cx` was set by a live `Polling` guard from a `&mut Context`
-        // that outlives the guard, and the guard is still alive: we are inside the stream
-        // call it wraps (the guard clears `cx` when dropped). Nothing else uses the context
-        // meanwhile: the guard borrowed it mutably. The lifetime is shortened to this call.
+        // SAFETY: a non-null `cx` comes from a live `Polling` guard (we are inside the call it
+        // wraps; it clears `cx` on drop) that borrows the `&mut Context` exclusively, so
+        // nothing else uses it meanwhile; the lifetime is shortened to this call.
         let cx = unsafe { &mut *self.cx.cast::<Context<'_>>() };
         match f(Pin::new(&mut self.inner), cx) {
             Poll::Ready(result) => result,

@@ -284,6 +284,7 @@ fn set_time(
     // returns null). It picks UTCTime before 2050 and GeneralizedTime from 2050 on, as
     // RFC 5280 requires.
     let time = Owned::new(
+        // SAFETY: see above; a null first argument makes ASN1_TIME_set allocate.
         unsafe { ffi::ASN1_TIME_set(ptr::null_mut(), to_time_t(secs)?) },
         ffi::ASN1_TIME_free,
     )?;
@@ -380,6 +381,7 @@ fn issue(spec: &CertSpec<'_>, subject_key: &PKey, issuer: Option<&Signer>) -> Re
         // the value references no config sections (ours never do); `value` is NUL-terminated.
         // The result is a new extension that we own, or null.
         let ext = Owned::new(
+            // SAFETY: see above; every pointer is live for the call.
             unsafe { ffi::X509V3_EXT_nconf_nid(ptr::null_mut(), &mut ctx, *nid, value.as_ptr()) },
             ffi::X509_EXTENSION_free,
         )?;
