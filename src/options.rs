@@ -152,8 +152,7 @@ macro_rules! common_setters {
         /// (`SSL_MODE_RELEASE_BUFFERS`). Default `true`: an idle connection pair then holds
         /// about half the memory rust-openssl's does. `false` keeps them allocated, which saves
         /// an allocation per record (about 7% of the instructions of a stream of 1 KiB writes,
-        /// under 1% with 16 KiB writes); sslbridge still frees them after the handshake and
-        /// whenever an operation would block.
+        /// under 1% with 16 KiB writes); sslbridge still frees them once after the handshake.
         pub fn release_buffers(mut self, release: bool) -> Self {
             self.common.release_buffers = Some(release);
             self

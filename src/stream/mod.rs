@@ -308,11 +308,9 @@ impl<T: Transport> SslStream<T> {
                 // Without a descriptor to wait on, a transport's WouldBlock under a deadline
                 // is the transport's own timeout firing.
                 None if timeout.is_some() => return Err(self.fail(timed_out)),
-                _ => {
-                    // The caller waits for the transport now: hold no record buffers meanwhile.
-                    self.free_idle_buffers();
-                    return Err(want);
-                }
+                // (No buffer release here: under an event loop "would block" is the steady state
+                // of a reader that keeps up, and freeing would cost an allocation per wake-up.)
+                _ => return Err(want),
             };
             let (fd, readiness) = match want {
                 Error::WantRead => (fds.read, Readiness::Readable),
@@ -534,7 +532,8 @@ impl<T> SslStream<T> {
     }
 
     /// Frees OpenSSL's record buffers when they hold nothing (`SSL_free_buffers`; it refuses
-    /// when data is pending) and the BIO's empty read-ahead buffer: the connection is idle.
+    /// when data is pending) and the BIO's empty read-ahead buffer, once the handshake is
+    /// done: its flights needed them, the connection's data may never come.
     fn free_idle_buffers(&mut self) {
         if !self.ssl.is_null() {
             // SAFETY: ssl is live; OpenSSL reallocates the buffers on the next record.
