@@ -69,7 +69,7 @@ fn encrypted_key_pem_through_password_callback() {
 fn encrypted_key_file_through_password_callback() {
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
+        let dir = TempFiles::new();
         let chain = dir.write("chain.pem", &fx.server.chain_pem);
         let key = dir.write("key.pem", &fx.server.encrypted_key_pem("secret").unwrap());
         let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -121,7 +121,7 @@ fn wrong_or_missing_password_is_an_error() {
 fn server_options_password_with_encrypted_key_file() {
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
+        let dir = TempFiles::new();
         let chain = dir.write("chain.pem", &fx.server.chain_pem);
         let key = dir.write("key.pem", &fx.server.encrypted_key_pem("hunter2").unwrap());
         let ctx = no_client_certs().build().unwrap();
@@ -152,7 +152,7 @@ fn server_options_password_with_encrypted_key_file() {
 fn der_private_key_file() {
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
+        let dir = TempFiles::new();
         let chain = dir.write("chain.pem", &fx.server.chain_pem);
         let key = dir.write("key.der", &fx.server.key_der());
         // Through the context builder...
@@ -191,7 +191,7 @@ fn mismatched_key_is_rejected() {
 
 #[test]
 fn missing_verify_location_names_the_path() {
-    let dir = PemDir::new();
+    let dir = TempFiles::new();
     let file = dir.path().join("no-such-ca.pem");
     let r = Context::builder()
         .verify_location(VerifyLocation::File(file.clone()))
@@ -216,7 +216,7 @@ fn missing_verify_location_names_the_path() {
 fn verify_location_file_trusts_its_roots() {
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
+        let dir = TempFiles::new();
         let root = dir.write("root.pem", &fx.pki.root_pem());
         let client_ctx = Context::builder()
             .verify_location(VerifyLocation::File(root))

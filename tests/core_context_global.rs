@@ -32,7 +32,7 @@ fn with_global_context_is_the_default_for_its_closure_and_thread() {
 fn server_uses_the_chain_loaded_into_the_global_context() {
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
+        let dir = TempFiles::new();
         let chain = dir.write("chain.pem", &fx.server.chain_pem);
         let key = fx.server.key_pem.clone();
         let (c, s) = sslbridge::duplex(64 * 1024);
@@ -66,7 +66,7 @@ fn server_uses_the_chain_loaded_into_the_global_context() {
 
 #[test]
 fn missing_chain_file_is_an_error() {
-    let dir = PemDir::new();
+    let dir = TempFiles::new();
     let ctx = Context::builder().build().unwrap();
     with_global_context(&ctx, || {
         assert!(use_certificate_chain_file(dir.path().join("missing.pem")).is_err());

@@ -20,7 +20,7 @@ fn version_flag(version: Protocol) -> &'static str {
 }
 
 /// Starts `openssl s_server -rev` (echoes each line reversed) on a free port.
-fn start_s_server(dir: &PemDir, version: Protocol) -> (ChildGuard, u16) {
+fn start_s_server(dir: &TempFiles, version: Protocol) -> (ChildGuard, u16) {
     let fx_files = (
         dir.path().join("leaf.pem"),
         dir.path().join("intermediate.pem"),
@@ -58,11 +58,8 @@ fn start_s_server(dir: &PemDir, version: Protocol) -> (ChildGuard, u16) {
 
 fn client_against_s_server(version: Protocol) {
     let fx = Fixture::new();
-    let dir = PemDir::new();
-    dir.write("leaf.pem", &fx.server.cert_pem);
-    dir.write("intermediate.pem", &fx.pki.intermediate_pem());
-    dir.write("key.pem", &fx.server.key_pem);
-    let root = dir.write("root.pem", &fx.pki.root_pem());
+    let dir = TempFiles::new();
+    let root = fx.write_pems(&dir);
     let (server, port) = start_s_server(&dir, version);
 
     let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -133,11 +130,8 @@ fn client_rejects_openssl_s_server_with_untrusted_certificate() {
     );
     within(LIMIT, || {
         let fx = Fixture::new();
-        let dir = PemDir::new();
-        dir.write("leaf.pem", &fx.server.cert_pem);
-        dir.write("intermediate.pem", &fx.pki.intermediate_pem());
-        dir.write("key.pem", &fx.server.key_pem);
-        dir.write("root.pem", &fx.pki.root_pem());
+        let dir = TempFiles::new();
+        fx.write_pems(&dir);
         let (server, port) = start_s_server(&dir, Protocol::Tls1_3);
         let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -161,7 +155,7 @@ fn client_rejects_openssl_s_server_with_untrusted_certificate() {
 
 fn server_against_s_client(version: Protocol) {
     let fx = Fixture::new();
-    let dir = PemDir::new();
+    let dir = TempFiles::new();
     let root = dir.write("root.pem", &fx.pki.root_pem());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -213,7 +207,7 @@ fn server_against_s_client(version: Protocol) {
     thread::sleep(Duration::from_millis(200));
     drop(stdin);
     assert!(
-        client.wait_until(Duration::from_secs(10)),
+        client.wait_exit(Duration::from_secs(10)),
         "s_client did not exit"
     );
     join(stdout_reader);
@@ -266,11 +260,8 @@ fn bulk_transfer_to_openssl_s_server() {
     within(LIMIT, || {
         // 2 MiB through s_server -rev as 512 lines of 4 KiB, all reversed back.
         let fx = Fixture::new();
-        let dir = PemDir::new();
-        dir.write("leaf.pem", &fx.server.cert_pem);
-        dir.write("intermediate.pem", &fx.pki.intermediate_pem());
-        dir.write("key.pem", &fx.server.key_pem);
-        dir.write("root.pem", &fx.pki.root_pem());
+        let dir = TempFiles::new();
+        fx.write_pems(&dir);
         let (server, port) = start_s_server(&dir, Protocol::Tls1_3);
         let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

@@ -9,11 +9,11 @@
 //! injected `io::Error` kind, or the panic payload resumed in the caller. Data delivered before
 //! the failure must be a prefix of what was sent (no wrong byte, no silent short read), and the
 //! stream must refuse further I/O with `Error::StreamFailed`.
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::testing::{ChaosPlan, ChaosTransport, Direction, Fault, InjectedPanic, TestPki};
-use sslbridge::{ClientOptions, Context, Error, MemoryPipe, Protocol, ServerOptions, SslStream};
+use sslbridge::{ClientOptions, Error, MemoryPipe, ServerOptions, SslStream};
 use std::collections::BTreeMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,33 +25,12 @@ const REQUEST_LEN: usize = 100;
 const RESPONSE_RECORDS: usize = 3;
 const RECORD: usize = 1000;
 
-struct Fixture {
-    client: [Context; 2],
-    server: [Context; 2],
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static VersionContexts {
+    static F: OnceLock<VersionContexts> = OnceLock::new();
     F.get_or_init(|| {
         let pki = TestPki::new().unwrap();
         let key = rsa_server(&pki);
-        let ctx = |v: Protocol, server: bool| {
-            let b = Context::builder()
-                .min_protocol_version(v)
-                .max_protocol_version(v);
-            if server {
-                b.certificate_chain_pem(&key.chain_pem)
-                    .private_key_pem(&key.key_pem)
-            } else {
-                b.ca_certificates_pem(&pki.root_pem())
-            }
-            .build()
-            .unwrap()
-        };
-        Fixture {
-            client: [ctx(Protocol::Tls1_2, false), ctx(Protocol::Tls1_3, false)],
-            server: [ctx(Protocol::Tls1_2, true), ctx(Protocol::Tls1_3, true)],
-        }
+        VersionContexts::new(&pki, &key)
     })
 }
 

@@ -3,11 +3,11 @@
 //! once. Every run must transfer its data byte for byte and end cleanly; `WouldBlock` must
 //! surface as `WantRead`/`WantWrite` (or io `WouldBlock`) and be resumable, `Interrupted` must
 //! never surface (the BIO retries it), and nothing may hang (every wait is bounded).
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::testing::{ChaosPlan, ChaosStats, ChaosTransport, Direction, Fault, TestPki};
-use sslbridge::{ClientOptions, Context, Protocol, ServerOptions, SslStream, Verify};
+use sslbridge::{ClientOptions, ServerOptions, SslStream, Verify};
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -18,33 +18,12 @@ const CONNECTION_LIMIT: Duration = Duration::from_secs(20);
 
 type Chaos = ChaosTransport<sslbridge::MemoryPipe>;
 
-struct Fixture {
-    client: [Context; 2],
-    server: [Context; 2],
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static VersionContexts {
+    static F: OnceLock<VersionContexts> = OnceLock::new();
     F.get_or_init(|| {
         let pki = TestPki::new().unwrap();
         let key = pki.server(&["localhost"]).unwrap();
-        let ctx = |v: Protocol, server: bool| {
-            let b = Context::builder()
-                .min_protocol_version(v)
-                .max_protocol_version(v);
-            if server {
-                b.certificate_chain_pem(&key.chain_pem)
-                    .private_key_pem(&key.key_pem)
-            } else {
-                b.ca_certificates_pem(&pki.root_pem())
-            }
-            .build()
-            .unwrap()
-        };
-        Fixture {
-            client: [ctx(Protocol::Tls1_2, false), ctx(Protocol::Tls1_3, false)],
-            server: [ctx(Protocol::Tls1_2, true), ctx(Protocol::Tls1_3, true)],
-        }
+        VersionContexts::new(&pki, &key)
     })
 }
 

@@ -3,9 +3,9 @@
 //! forced through the custom BIO. And a plain socket's `transport_stats()` stay zero on the fd
 //! path while the custom BIO counts every call.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::FdTransport;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -38,7 +38,7 @@ impl AsFd for Tripwire {
 
 #[test]
 fn fd_path_never_calls_the_transport() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let pki = Pki::shared();
         let server = thread::spawn(move || {
@@ -61,7 +61,7 @@ fn fd_path_never_calls_the_transport() {
 
 #[test]
 fn custom_bio_does_call_the_transport() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let pki = Pki::shared();
         let server = thread::spawn(move || {
@@ -83,7 +83,7 @@ fn custom_bio_does_call_the_transport() {
 #[test]
 fn transport_stats_stay_zero_on_fd_path() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let (c, s) = tcp_pair();
             let pki = Pki::shared();
             let server = thread::spawn(move || {

@@ -3,9 +3,9 @@
 //! after a read timeout, the descriptor handed back blocking, and a non-descriptor transport
 //! whose own timeout governs.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::{ClientOptions, Error, Transport, Verify};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -86,7 +86,7 @@ fn stalled_server_read_timeout<T: Transport + AsFd>(
 
 #[test]
 fn read_timeout_tcp_fd_path() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         stalled_server_read_timeout(Mode::FdPath, false, c, s)
     })
@@ -94,7 +94,7 @@ fn read_timeout_tcp_fd_path() {
 
 #[test]
 fn read_timeout_tcp_custom_bio() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         stalled_server_read_timeout(Mode::CustomBio, false, c, s)
     })
@@ -102,7 +102,7 @@ fn read_timeout_tcp_custom_bio() {
 
 #[test]
 fn read_timeout_from_options_tcp_fd_path() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         stalled_server_read_timeout(Mode::FdPath, true, c, s)
     })
@@ -110,7 +110,7 @@ fn read_timeout_from_options_tcp_fd_path() {
 
 #[test]
 fn read_timeout_from_options_tcp_custom_bio() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         stalled_server_read_timeout(Mode::CustomBio, true, c, s)
     })
@@ -118,7 +118,7 @@ fn read_timeout_from_options_tcp_custom_bio() {
 
 #[test]
 fn read_timeout_unix_fd_path() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = unix_pair();
         stalled_server_read_timeout(Mode::FdPath, false, c, s)
     })
@@ -126,7 +126,7 @@ fn read_timeout_unix_fd_path() {
 
 #[test]
 fn read_timeout_unix_custom_bio() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = unix_pair();
         stalled_server_read_timeout(Mode::CustomBio, false, c, s)
     })
@@ -136,7 +136,7 @@ fn read_timeout_unix_custom_bio() {
 #[test]
 fn client_handshake_against_silent_peer_times_out() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
             let addr = listener.local_addr().unwrap();
             let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -177,7 +177,7 @@ fn client_handshake_against_silent_peer_times_out() {
 #[test]
 fn server_handshake_against_silent_client_times_out() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let (_client, server) = tcp_pair();
             let start = Instant::now();
             let err = Pki::shared()
@@ -208,7 +208,7 @@ fn server_handshake_against_silent_client_times_out() {
 #[test]
 fn write_timeout_when_peer_stops_reading() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let pki = Pki::shared();
             let (c, s) = tcp_pair();
             let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -242,7 +242,7 @@ fn write_timeout_when_peer_stops_reading() {
 #[test]
 fn into_inner_after_timeout_returns_blocking_socket() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let pki = Pki::shared();
             let (c, s) = tcp_pair();
             let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -283,7 +283,7 @@ fn into_inner_after_timeout_returns_blocking_socket() {
 /// Dropping a stream that enforced deadlines on a borrowed descriptor leaves it blocking.
 #[test]
 fn drop_restores_blocking_mode_of_borrowed_fd() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let pki = Pki::shared();
         let (c, s) = unix_pair();
         let server = thread::spawn(move || {
@@ -312,7 +312,7 @@ fn drop_restores_blocking_mode_of_borrowed_fd() {
 /// surfaces as `Error::Timeout { "read" }`, and the stream is still usable afterwards.
 #[test]
 fn memory_pipe_own_timeout_surfaces_as_timeout() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let pki = Pki::shared();
         let (mut c, s) = sslbridge::duplex(256 * 1024);
         let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -355,7 +355,7 @@ fn memory_pipe_own_timeout_surfaces_as_timeout() {
 fn timeout_mid_record(mode: Mode) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    within(LIMIT, move || {
+    within(FD_LIMIT, move || {
         let pki = Pki::shared();
         let (client_end, relay_client) = tcp_pair();
         let (server_end, relay_server) = unix_pair();

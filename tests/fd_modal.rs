@@ -4,9 +4,9 @@
 //! which path is live and that the fd path never calls the transport from Rust
 //! (`transport_stats()` stays zero) while the custom BIO does.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::{Error, Protocol, SslStream, Transport, Verify};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -229,7 +229,7 @@ macro_rules! modal_tests {
 
             #[test]
             fn tcp_fd_path() {
-                within(LIMIT, || {
+                within(FD_LIMIT, || {
                     let (c, s) = tcp_pair();
                     super::$scenario(Mode::FdPath, c, s)
                 })
@@ -237,7 +237,7 @@ macro_rules! modal_tests {
 
             #[test]
             fn tcp_custom_bio() {
-                within(LIMIT, || {
+                within(FD_LIMIT, || {
                     let (c, s) = tcp_pair();
                     super::$scenario(Mode::CustomBio, c, s)
                 })
@@ -245,7 +245,7 @@ macro_rules! modal_tests {
 
             #[test]
             fn unix_fd_path() {
-                within(LIMIT, || {
+                within(FD_LIMIT, || {
                     let (c, s) = unix_pair();
                     super::$scenario(Mode::FdPath, c, s)
                 })
@@ -253,7 +253,7 @@ macro_rules! modal_tests {
 
             #[test]
             fn unix_custom_bio() {
-                within(LIMIT, || {
+                within(FD_LIMIT, || {
                     let (c, s) = unix_pair();
                     super::$scenario(Mode::CustomBio, c, s)
                 })
@@ -279,7 +279,7 @@ modal_tests!(
 #[test]
 fn tcp_linger_zero_reset_both_paths() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let pki = Pki::shared();
             let (c, s) = tcp_pair();
             let (tx, rx) = mpsc::channel::<()>();
@@ -307,7 +307,7 @@ fn tcp_linger_zero_reset_both_paths() {
 /// parameters match.
 #[test]
 fn both_paths_negotiate_the_same() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let pki = Pki::shared();
         let mut seen = Vec::new();
         for mode in Mode::BOTH {

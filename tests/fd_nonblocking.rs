@@ -2,9 +2,9 @@
 //! made non-blocking, on both paths. The handshake returns `WantRead`/`WantWrite` until done,
 //! reads and writes return `WouldBlock` and resume, and 16 MiB cross each way byte-exact.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::{Error, SslStream, Transport};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -176,7 +176,7 @@ impl<T: Transport> Handshake for SslStream<T> {
 
 #[test]
 fn nonblocking_tcp_fd_path() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         c.set_nonblocking(true).unwrap();
         s.set_nonblocking(true).unwrap();
@@ -186,7 +186,7 @@ fn nonblocking_tcp_fd_path() {
 
 #[test]
 fn nonblocking_tcp_custom_bio() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = tcp_pair();
         c.set_nonblocking(true).unwrap();
         s.set_nonblocking(true).unwrap();
@@ -196,7 +196,7 @@ fn nonblocking_tcp_custom_bio() {
 
 #[test]
 fn nonblocking_unix_fd_path() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = unix_pair();
         c.set_nonblocking(true).unwrap();
         s.set_nonblocking(true).unwrap();
@@ -206,7 +206,7 @@ fn nonblocking_unix_fd_path() {
 
 #[test]
 fn nonblocking_unix_custom_bio() {
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (c, s) = unix_pair();
         c.set_nonblocking(true).unwrap();
         s.set_nonblocking(true).unwrap();
@@ -219,7 +219,7 @@ fn nonblocking_unix_custom_bio() {
 #[test]
 fn nonblocking_socket_ignores_timeout_and_never_waits() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let pki = Pki::shared();
             let (c, s) = tcp_pair();
             c.set_nonblocking(true).unwrap();

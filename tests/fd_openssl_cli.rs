@@ -3,9 +3,9 @@
 //! tools' stdin/stdout carry the plaintext). The tools are killed by PID when a test ends.
 //! Skipped (with a message) when the `openssl` command is missing.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -48,7 +48,7 @@ fn our_server_with_s_client(version: sslbridge::Protocol) {
         eprintln!("skipped: no openssl command");
         return;
     }
-    within(LIMIT, move || {
+    within(FD_LIMIT, move || {
         let f = files();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -108,7 +108,7 @@ fn our_client_with_s_server(version: sslbridge::Protocol) {
         eprintln!("skipped: no openssl command");
         return;
     }
-    within(LIMIT, move || {
+    within(FD_LIMIT, move || {
         let f = files();
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .unwrap()

@@ -2,9 +2,9 @@
 //! server on its own stdio), in-process `std::io::pipe()` pairs, and `Pipes` whose halves are
 //! not descriptors (which must fall back to the custom BIO).
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::{Pipes, ServerOptions, SslStream};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
@@ -105,7 +105,7 @@ fn spawn_child(mode: Mode, total: u64) -> (ChildGuard, ChildStdout, ChildStdin) 
 
 fn child_pipes_64mib(mode: Mode) {
     const TOTAL: u64 = 64 * MIB as u64;
-    within(LIMIT, move || {
+    within(FD_LIMIT, move || {
         let (mut child, stdout, stdin) = spawn_child(mode, TOTAL);
         let pipes = Pipes::new(stdout, stdin);
         let (r, w) = pipes.descriptors().expect("child pipes are descriptors");
@@ -164,7 +164,7 @@ fn child_pipes_64mib_custom_bio() {
 #[test]
 fn pipes_of_non_descriptors_fall_back_to_custom_bio() {
     const TOTAL: u64 = 4 * MIB as u64;
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (mut child, stdout, stdin) = spawn_child(Mode::FdPath, TOTAL);
         let pipes = Pipes::new(BufReader::new(stdout), stdin);
         assert_eq!(pipes.descriptors(), None);
@@ -186,7 +186,7 @@ fn pipes_of_non_descriptors_fall_back_to_custom_bio() {
 #[test]
 fn in_process_pipes_both_paths() {
     for mode in Mode::BOTH {
-        within(LIMIT, move || {
+        within(FD_LIMIT, move || {
             let (r1, w1) = std::io::pipe().unwrap();
             let (r2, w2) = std::io::pipe().unwrap();
             let client_pipes = Pipes::new(r2, w1);
@@ -231,7 +231,7 @@ fn pipes_from_fds_opts_user_types_in() {
             self.0.as_fd()
         }
     }
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (r1, w1) = std::io::pipe().unwrap();
         let (r2, w2) = std::io::pipe().unwrap();
         let reader_fd = r2.as_raw_fd();

@@ -5,9 +5,9 @@
 //! Tests that check whether a descriptor number is closed hold `FD_LOCK` and compare
 //! `/proc/self/fd` targets, so a number reused by another thread is not mistaken for ours.
 
-mod fd_common;
+mod common;
 
-use fd_common::*;
+use common::*;
 use sslbridge::{stream_fd, Descriptor, FdTransport, SslStream};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -97,7 +97,7 @@ fn counter() -> (Arc<AtomicUsize>, impl FnOnce() + Send + 'static) {
 #[test]
 fn owned_fd_is_closed_with_the_stream() {
     let _lock = FD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let server = echo_server(b);
         let fd = a.as_raw_fd();
@@ -127,7 +127,7 @@ fn owned_fd_is_closed_with_the_stream() {
 #[test]
 fn borrowed_fd_stays_open() {
     let _lock = FD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let server = echo_server(b);
         // A BorrowedFd<'static> needs a socket that lives forever: leak it (one fd per run).
@@ -158,7 +158,7 @@ fn borrowed_fd_stays_open() {
 #[test]
 fn borrow_raw_stays_open_and_accept_fd_works() {
     let _lock = FD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let b_fd = b.as_raw_fd();
         let b_target = fd_target(b_fd).unwrap();
@@ -210,7 +210,7 @@ fn borrow_raw_stays_open_and_accept_fd_works() {
 #[test]
 fn owned_fd_on_custom_bio_is_closed_too() {
     let _lock = FD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    within(LIMIT, || {
+    within(FD_LIMIT, || {
         let (a, b) = unix_pair();
         let server = echo_server(b);
         let fd = a.as_raw_fd();
@@ -232,7 +232,7 @@ fn owned_fd_on_custom_bio_is_closed_too() {
 }
 
 fn check_get_fd(mode: Mode, check_ssl_get_fd: bool) {
-    within(LIMIT, move || {
+    within(FD_LIMIT, move || {
         let (c, s) = tcp_pair();
         let fd = c.as_raw_fd();
         let pki = Pki::shared();

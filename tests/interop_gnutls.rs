@@ -4,9 +4,9 @@
 //!
 //! `gnutls-serv` has no option to choose its listening address: it binds the wildcard address
 //! on the (ephemeral) port we give it. We only ever connect to 127.0.0.1.
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::{ClientOptions, Protocol, ServerOptions, Verify};
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -71,7 +71,7 @@ fn sslbridge_client_to_gnutls_serv() {
             let mut tls = our_client(pki, mode, version)
                 .connect(connect(port))
                 .unwrap_or_else(|e| panic!("{tag}: {e}\n{}", server.output()));
-            assert_eq!(tls.uses_fd_fast_path(), mode == Mode::Fd);
+            assert_eq!(tls.uses_fd_fast_path(), mode == Mode::FdPath);
             assert_eq!(tls.protocol_version(), Some(version));
             assert_eq!(tls.selected_alpn_protocol(), Some("http/1.1"));
             echo(&mut tls, 1);
@@ -193,7 +193,7 @@ fn gnutls_cli_to_sslbridge_server() {
             assert_eq!(served[1].lines, lines(20), "{tag}: every byte arrived");
             for (i, s) in served.iter().enumerate() {
                 assert!(s.clean_end, "{tag} #{i}: close_notify read as Ok(0)");
-                assert_eq!(s.fd_path, mode == Mode::Fd);
+                assert_eq!(s.fd_path, mode == Mode::FdPath);
                 assert_eq!(s.protocol, Some(version));
                 assert_eq!(s.alpn.as_deref(), Some("http/1.1"), "{tag} #{i}");
                 assert!(s.peer.as_deref().unwrap_or("").contains("alice"), "{tag}");

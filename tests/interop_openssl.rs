@@ -5,9 +5,9 @@
 //! `openssl s_server -rev` answers every line reversed, ends the connection with close_notify on
 //! a `CLOSE` line, and answers our close_notify with its own. `openssl s_client` sends its
 //! stdin, prints what it receives and sends close_notify when its stdin ends.
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::{ClientOptions, Protocol, ServerOptions, Session, Transport, Verify};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Duration;
@@ -89,7 +89,7 @@ fn sslbridge_client_to_openssl_s_server() {
                 .alpn_protocols(&["http/1.1"])
                 .connect(connect(port))
                 .unwrap_or_else(|e| panic!("{tag}: {e}\n{}", server.output()));
-            assert_eq!(tls.uses_fd_fast_path(), mode == Mode::Fd);
+            assert_eq!(tls.uses_fd_fast_path(), mode == Mode::FdPath);
             assert_eq!(tls.protocol_version(), Some(version), "{tag}");
             assert_eq!(tls.selected_alpn_protocol(), Some("http/1.1"), "{tag}");
             let cert = tls.peer_certificate().unwrap();
@@ -248,7 +248,7 @@ fn openssl_s_client_to_sslbridge_server() {
                     served.clean_end,
                     "{tag}: s_client's close_notify read as Ok(0)"
                 );
-                assert_eq!(served.fd_path, mode == Mode::Fd);
+                assert_eq!(served.fd_path, mode == Mode::FdPath);
                 assert_eq!(served.protocol, Some(version));
                 if resume && version == Protocol::Tls1_2 {
                     // OpenSSL keeps the name in a TLS 1.2 session only if the servername

@@ -3,9 +3,9 @@
 //! path and on the custom BIO. rustls runs `rustls::StreamOwned` on its end. Covers data both
 //! ways, close_notify from either side, client certificates, ALPN, SNI and resumption (rustls'
 //! in-memory client session cache and server session storage, OpenSSL's on our side).
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConnection, HandshakeKind, ServerConnection, StreamOwned};
@@ -22,7 +22,11 @@ enum Wire {
     Tcp(Mode),
 }
 
-const WIRES: [Wire; 3] = [Wire::Duplex, Wire::Tcp(Mode::Fd), Wire::Tcp(Mode::Bio)];
+const WIRES: [Wire; 3] = [
+    Wire::Duplex,
+    Wire::Tcp(Mode::FdPath),
+    Wire::Tcp(Mode::CustomBio),
+];
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -92,7 +96,7 @@ fn rustls_server_config(pki: &Pki, version: Protocol) -> Arc<rustls::ServerConfi
 
 fn mode_of(wire: Wire) -> Mode {
     match wire {
-        Wire::Duplex => Mode::Bio,
+        Wire::Duplex => Mode::CustomBio,
         Wire::Tcp(m) => m,
     }
 }
@@ -177,7 +181,7 @@ fn rustls_client_to_sslbridge_server() {
                             from_rustls(mode, &config, &context, a, b, round)
                         }
                         Wire::Tcp(_) => {
-                            let (a, b) = tcp_pair();
+                            let (a, b) = tcp_pair_with_timeouts();
                             from_rustls(mode, &config, &context, a, b, round)
                         }
                     };
@@ -185,7 +189,7 @@ fn rustls_client_to_sslbridge_server() {
                     let served = served.unwrap_or_else(|e| panic!("{tag}: sslbridge: {e}"));
                     assert_eq!(served.lines, lines(round), "{tag}: every byte arrived");
                     assert!(served.clean_end, "{tag}: rustls' close_notify is Ok(0)");
-                    assert_eq!(served.fd_path, wire == Wire::Tcp(Mode::Fd));
+                    assert_eq!(served.fd_path, wire == Wire::Tcp(Mode::FdPath));
                     assert_eq!(served.protocol, Some(version));
                     assert_eq!(served.alpn.as_deref(), Some("http/1.1"));
                     assert_eq!(saw.alpn.as_deref(), Some(&b"http/1.1"[..]));
@@ -287,7 +291,7 @@ fn sslbridge_client<T: Transport>(
         options = options.session(s);
     }
     let mut tls = options.connect(transport)?;
-    assert_eq!(tls.uses_fd_fast_path(), mode == Mode::Fd);
+    assert_eq!(tls.uses_fd_fast_path(), mode == Mode::FdPath);
     assert_eq!(tls.protocol_version(), Some(version));
     assert_eq!(tls.selected_alpn_protocol(), Some("http/1.1"));
     for mut line in lines(seed) {
@@ -348,7 +352,7 @@ fn sslbridge_client_to_rustls_server() {
                             to_rustls(pki, version, mode, &config, s, a, b, round)
                         }
                         Wire::Tcp(_) => {
-                            let (a, b) = tcp_pair();
+                            let (a, b) = tcp_pair_with_timeouts();
                             to_rustls(pki, version, mode, &config, s, a, b, round)
                         }
                     };

@@ -1,9 +1,9 @@
 //! Load: the example server (`examples/server.rs`) on loopback holds 500 concurrent sslbridge
 //! clients for 10 seconds and answers every request, while misbehaving clients (garbage,
 //! connect-and-close, stalls, a half handshake) come and go.
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::{ClientOptions, Context, Verify};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,9 +1,9 @@
 //! Concurrency and memory: one `Context` shared by 16 threads running 1,000 connections, memory
 //! that stays flat over repeated rounds of connections, and the `Send`/`Sync` bounds of the
 //! public types checked at compile time.
-mod interop_common;
+mod common;
 
-use interop_common::*;
+use common::*;
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Context, Error, MemoryPipe, ServerOptions, SslStream, Verify};
 use std::io::{Read, Write};

@@ -2,13 +2,13 @@
 //! protocol (or a clean handshake failure with `alpn_required`); against `openssl s_server
 //! -alpn` and `openssl s_client -alpn` too.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Error, ServerOptions};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tls_common::*;
 
 struct Outcome {
     client: Result<Option<String>, Error>,
@@ -40,7 +40,7 @@ fn negotiate(pki: &TestPki, offer: &[&str], server: ServerOptions) -> Outcome {
 
 #[test]
 fn server_preference_wins() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let o = negotiate(
             &pki,
@@ -54,7 +54,7 @@ fn server_preference_wins() {
 
 #[test]
 fn callback_chooses_from_the_client_offer() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
@@ -76,7 +76,7 @@ fn callback_chooses_from_the_client_offer() {
 
 #[test]
 fn callback_choosing_nothing_or_something_unoffered_selects_nothing() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let o = negotiate(
             &pki,
@@ -97,7 +97,7 @@ fn callback_choosing_nothing_or_something_unoffered_selects_nothing() {
 
 #[test]
 fn no_overlap_selects_no_protocol_by_default() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let o = negotiate(
             &pki,
@@ -118,7 +118,7 @@ fn no_overlap_selects_no_protocol_by_default() {
 
 #[test]
 fn no_overlap_with_alpn_required_fails_both_sides_cleanly() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let o = negotiate(
             &pki,
@@ -156,10 +156,10 @@ fn no_overlap_with_alpn_required_fails_both_sides_cleanly() {
 
 #[test]
 fn our_client_against_s_server_alpn() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let key = pki
@@ -197,10 +197,10 @@ fn our_client_against_s_server_alpn() {
 
 #[test]
 fn s_client_alpn_against_our_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let root = files.write("root.pem", &pki.root_pem());
@@ -219,8 +219,9 @@ fn s_client_alpn_against_our_server() {
             ],
             "alpn",
         );
-        feed(&mut sc, b"q\n");
-        let tcp = accept_within(&listener, Duration::from_secs(10));
+        sc.feed(b"q\n");
+        let tcp =
+            accept_within(&listener, Duration::from_secs(10)).expect("no connection to accept");
         let served = serve_line_on(
             ServerOptions::new()
                 .context(server_context(&key.chain_pem, &key.key_pem, None))

@@ -2,15 +2,15 @@
 //! `openssl s_client/s_server -keylogfile` writes, and identical to the lines the OpenSSL
 //! peer wrote for the same connection.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Context, Protocol, ServerOptions, VerifyMode};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tls_common::*;
 
 const TLS13_LABELS: [&str; 5] = [
     "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
@@ -81,7 +81,7 @@ fn collecting(builder: sslbridge::ContextBuilder) -> (Context, Lines) {
 
 #[test]
 fn callback_lines_match_on_both_sides() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let key = pki.server(&["localhost"]).unwrap();
         for version in [Protocol::Tls1_2, Protocol::Tls1_3] {
@@ -147,18 +147,18 @@ fn wait_lines(path: &Path, n: usize) -> Vec<String> {
 
 #[test]
 fn keylog_file_matches_s_server_keylogfile() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let key = pki.server(&["localhost"]).unwrap();
         let (cert, _, k) = write_key(&files, "server", &key);
         let inter = files.write("inter.pem", &pki.intermediate_pem());
         for (flag, version) in [("-tls1_2", Protocol::Tls1_2), ("-tls1_3", Protocol::Tls1_3)] {
-            let theirs = files.path(&format!("s_server{flag}.keys"));
-            let ours = files.path(&format!("ours{flag}.keys"));
+            let theirs = files.file(&format!("s_server{flag}.keys"));
+            let ours = files.file(&format!("ours{flag}.keys"));
             let server = SServer::start(
                 &files,
                 &[
@@ -205,17 +205,17 @@ fn keylog_file_matches_s_server_keylogfile() {
 
 #[test]
 fn keylog_file_matches_s_client_keylogfile() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let root = files.write("root.pem", &pki.root_pem());
         let key = pki.server(&["localhost"]).unwrap();
         for (flag, version) in [("-tls1_2", Protocol::Tls1_2), ("-tls1_3", Protocol::Tls1_3)] {
-            let theirs = files.path(&format!("s_client{flag}.keys"));
-            let ours = files.path(&format!("server{flag}.keys"));
+            let theirs = files.file(&format!("s_client{flag}.keys"));
+            let ours = files.file(&format!("server{flag}.keys"));
             let (listener, port) = listen();
             let mut sc = s_client(
                 &files,
@@ -231,8 +231,9 @@ fn keylog_file_matches_s_client_keylogfile() {
                 ],
                 &format!("keylog{flag}"),
             );
-            feed(&mut sc, b"hello\n");
-            let tcp = accept_within(&listener, Duration::from_secs(10));
+            sc.feed(b"hello\n");
+            let tcp =
+                accept_within(&listener, Duration::from_secs(10)).expect("no connection to accept");
             let ctx = Context::builder()
                 .verify_mode(VerifyMode::NONE)
                 .certificate_chain_pem(&key.chain_pem)
@@ -262,11 +263,11 @@ fn keylog_file_matches_s_client_keylogfile() {
 
 #[test]
 fn keylog_file_appends_one_line_per_secret_per_connection() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let key = pki.server(&["localhost"]).unwrap();
         let files = TempFiles::new();
-        let path = files.path("client.keys");
+        let path = files.file("client.keys");
         let ctx = Context::builder()
             .ca_certificates_pem(&pki.root_pem())
             .keylog_file(&path)

@@ -2,13 +2,13 @@
 //! accepts one with a certificate from files, from PEM, or with an encrypted key; against our
 //! own server, `openssl s_server -Verify 1` and `openssl s_client -cert`.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Context, Error, ServerOptions, VerifyLocation, VerifyMode};
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
-use tls_common::*;
 
 const CLIENT_CN: &str = "mtls-client";
 
@@ -34,7 +34,7 @@ fn client_base(pki: &TestPki) -> ClientOptions {
 
 #[test]
 fn client_without_certificate_is_rejected() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         for files in [None, Some(TempFiles::new())] {
             let (c, s) = pipe();
@@ -89,7 +89,7 @@ fn check_accepted(pki: &TestPki, client: ClientOptions, files: Option<&TempFiles
 
 #[test]
 fn client_certificate_from_pem_is_accepted_and_read_by_the_server() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let client = pki.client(CLIENT_CN).unwrap();
         check_accepted(
@@ -104,7 +104,7 @@ fn client_certificate_from_pem_is_accepted_and_read_by_the_server() {
 
 #[test]
 fn client_certificate_from_files_is_accepted_by_a_file_trusting_server() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let client = pki.client(CLIENT_CN).unwrap();
         let files = TempFiles::new();
@@ -121,7 +121,7 @@ fn client_certificate_from_files_is_accepted_by_a_file_trusting_server() {
 
 #[test]
 fn client_certificate_with_encrypted_key_and_password() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let client = pki.client(CLIENT_CN).unwrap();
         let encrypted = client.encrypted_key_pem("s3cret").unwrap();
@@ -157,10 +157,10 @@ fn client_certificate_with_encrypted_key_and_password() {
 
 #[test]
 fn our_client_certificate_accepted_by_s_server_verify() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let server = pki.server(&["localhost"]).unwrap();
@@ -215,10 +215,10 @@ fn our_client_certificate_accepted_by_s_server_verify() {
 
 #[test]
 fn s_client_certificate_accepted_by_our_requiring_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let client = pki.client(CLIENT_CN).unwrap();
@@ -239,8 +239,9 @@ fn s_client_certificate_accepted_by_our_requiring_server() {
                 ]);
             }
             let mut sc = s_client(&files, port, &args, &format!("mtls-{with_cert}"));
-            feed(&mut sc, b"from s_client\n");
-            let tcp = accept_within(&listener, Duration::from_secs(10));
+            sc.feed(b"from s_client\n");
+            let tcp =
+                accept_within(&listener, Duration::from_secs(10)).expect("no connection to accept");
             let served = serve_line_on(
                 ServerOptions::new().context(requiring_context(&pki, None)),
                 tcp,

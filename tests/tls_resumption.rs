@@ -2,15 +2,15 @@
 //! own peers (including a DER round trip and a plain drop of the first stream), with the
 //! server cache off, and against `openssl s_server` and `openssl s_client -sess_out/-sess_in`.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::TestPki;
 use sslbridge::{
     ClientOptions, Context, Protocol, ServerOptions, Session, SessionCacheMode, SslOptions,
     VerifyMode,
 };
 use std::time::Duration;
-use tls_common::*;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -102,22 +102,22 @@ fn resumes(kind: Kind, close_first: bool) {
 
 #[test]
 fn tls12_session_id_resumes() {
-    within(LIMIT, || resumes(Kind::Tls12SessionId, true));
+    within(TLS_LIMIT, || resumes(Kind::Tls12SessionId, true));
 }
 
 #[test]
 fn tls12_ticket_resumes() {
-    within(LIMIT, || resumes(Kind::Tls12Ticket, true));
+    within(TLS_LIMIT, || resumes(Kind::Tls12Ticket, true));
 }
 
 #[test]
 fn tls13_ticket_resumes() {
-    within(LIMIT, || resumes(Kind::Tls13Ticket, true));
+    within(TLS_LIMIT, || resumes(Kind::Tls13Ticket, true));
 }
 
 #[test]
 fn resumption_survives_a_plain_drop_of_the_first_stream() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         for kind in [Kind::Tls12SessionId, Kind::Tls12Ticket, Kind::Tls13Ticket] {
             resumes(kind, false);
         }
@@ -126,7 +126,7 @@ fn resumption_survives_a_plain_drop_of_the_first_stream() {
 
 #[test]
 fn cache_off_without_tickets_does_not_resume() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         for kind in [Kind::Tls12SessionId, Kind::Tls13Ticket] {
             let key = pki.server(&["localhost"]).unwrap();
@@ -151,7 +151,7 @@ fn cache_off_without_tickets_does_not_resume() {
 
 #[test]
 fn a_session_from_another_server_context_is_not_resumed() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         for kind in [Kind::Tls12SessionId, Kind::Tls12Ticket, Kind::Tls13Ticket] {
             let one = server_ctx(&pki, kind, SessionCacheMode::SERVER);
@@ -168,10 +168,10 @@ fn a_session_from_another_server_context_is_not_resumed() {
 
 #[test]
 fn our_client_resumes_with_s_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let key = pki.server(&["localhost"]).unwrap();
@@ -217,16 +217,16 @@ fn our_client_resumes_with_s_server() {
 
 #[test]
 fn s_client_resumes_with_our_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
         let root = files.write("root.pem", &pki.root_pem());
         for kind in [Kind::Tls12SessionId, Kind::Tls12Ticket, Kind::Tls13Ticket] {
             let server = server_ctx(&pki, kind, SessionCacheMode::SERVER);
-            let sess = files.path(&format!("{kind:?}.sess"));
+            let sess = files.file(&format!("{kind:?}.sess"));
             let mut outputs = Vec::new();
             for (i, sess_flag) in ["-sess_out", "-sess_in"].into_iter().enumerate() {
                 let (listener, port) = listen();
@@ -243,8 +243,9 @@ fn s_client_resumes_with_our_server() {
                     ],
                     &format!("{kind:?}-{i}"),
                 );
-                feed(&mut sc, b"hello\n");
-                let tcp = accept_within(&listener, Duration::from_secs(10));
+                sc.feed(b"hello\n");
+                let tcp = accept_within(&listener, Duration::from_secs(10))
+                    .expect("no connection to accept");
                 let served = serve_line_on(ServerOptions::new().context(server.clone()), tcp)
                     .expect("our server");
                 assert_eq!(served.protocol, Some(kind.version()));

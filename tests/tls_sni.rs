@@ -2,13 +2,13 @@
 //! callback; our client sees which certificate it got; both sides report the server name.
 //! Also against `openssl s_server -servername -cert2` and `openssl s_client -servername`.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::{CertifiedKey, TestPki};
 use sslbridge::{ClientOptions, Context, ServerOptions, VerifyMode};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tls_common::*;
 
 /// Leaves issued directly by the root, so `s_server -cert2` (which has no chain option for
 /// the second certificate) can serve a complete chain too.
@@ -32,7 +32,7 @@ fn sni_server(a: &CertifiedKey, b: &CertifiedKey, asked: Arc<Mutex<Vec<String>>>
 
 #[test]
 fn sni_callback_picks_the_certificate_by_name() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
         let asked = Arc::new(Mutex::new(Vec::new()));
@@ -58,7 +58,7 @@ fn sni_callback_picks_the_certificate_by_name() {
 
 #[test]
 fn no_sni_gets_the_default_certificate() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
         let asked = Arc::new(Mutex::new(Vec::new()));
@@ -86,7 +86,7 @@ fn no_sni_gets_the_default_certificate() {
 fn sni_switched_context_brings_its_verify_mode() {
     // The context chosen by SNI brings its own verify mode: b.example requires a client
     // certificate, a.example does not.
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
         let ctx_b = Context::builder()
@@ -131,10 +131,10 @@ fn sni_switched_context_brings_its_verify_mode() {
 
 #[test]
 fn our_client_against_s_server_cert2() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
         let files = TempFiles::new();
@@ -172,10 +172,10 @@ fn our_client_against_s_server_cert2() {
 
 #[test]
 fn s_client_servername_against_our_sni_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
         let files = TempFiles::new();
@@ -194,8 +194,9 @@ fn s_client_servername_against_our_sni_server() {
                 ],
                 name,
             );
-            feed(&mut sc, b"hi\n");
-            let tcp = accept_within(&listener, Duration::from_secs(10));
+            sc.feed(b"hi\n");
+            let tcp =
+                accept_within(&listener, Duration::from_secs(10)).expect("no connection to accept");
             let served = serve_line_on(sni_server(&a, &b, Arc::default()), tcp).unwrap();
             assert_eq!(served.server_name.as_deref(), Some(name));
             sc.close_stdin();

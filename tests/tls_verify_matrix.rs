@@ -2,13 +2,13 @@
 //! setting, served by our own server (in memory) and by `openssl s_server` (TCP), plus the
 //! missing-intermediate chain, CN-only and IP-SAN certificates, and the verify callback.
 
-mod tls_common;
+mod common;
 
+use common::*;
 use sslbridge::testing::{CertifiedKey, TestPki};
 use sslbridge::{ClientOptions, Context, Error, ServerOptions, SslStream, Transport, Verify};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
-use tls_common::*;
 
 /// X509_V_ERR_CERT_NOT_YET_VALID
 const NOT_YET_VALID: i32 = 9;
@@ -154,7 +154,7 @@ fn against_ours(
 
 #[test]
 fn our_server_bad_leaves_fail_required_and_optional_pass_none() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ctx = client_context(&pki, None);
         for bad in bad_servers(&pki) {
@@ -187,7 +187,7 @@ fn our_server_bad_leaves_fail_required_and_optional_pass_none() {
 
 #[test]
 fn our_server_full_chain_passes_and_chain_is_leaf_first() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let good = pki.server(&[HOST]).unwrap();
         for verify in [Verify::Required, Verify::Optional] {
@@ -227,11 +227,11 @@ fn against_s_server(server: &SServer, verify: Verify, ctx: Context) -> Result<St
 
 #[test]
 fn s_server_bad_leaves_fail_required_and_optional_pass_none() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         eprintln!("skipped: no openssl binary");
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ctx = client_context(&pki, None);
         let files = TempFiles::new();
@@ -283,7 +283,7 @@ fn s_server_bad_leaves_fail_required_and_optional_pass_none() {
 
 #[test]
 fn cn_only_certificate_matches_its_common_name() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let cn = pki.cn_only("cn-only.example").unwrap();
         let ctx = client_context(&pki, None);
@@ -313,7 +313,7 @@ fn cn_only_certificate_matches_its_common_name() {
 
 #[test]
 fn ip_san_matches_v4_and_v6_only_exactly() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ip = pki
             .leaf("ip-only")
@@ -363,10 +363,10 @@ fn ip_san_matches_v4_and_v6_only_exactly() {
 
 #[test]
 fn ip_san_over_tcp_to_s_server() {
-    if !have_openssl() {
+    if !have_openssl_cli() {
         return;
     }
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ip = pki
             .leaf("ip-only")
@@ -421,7 +421,7 @@ fn connect_to<T: Transport>(ctx: Context, t: T) -> Result<SslStream<T>, Error> {
 
 #[test]
 fn verify_callback_sees_every_depth_root_first() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let good = pki.server(&[HOST]).unwrap();
         let (ctx, seen) = recording_context(&pki, |ok, _, _| ok);
@@ -446,7 +446,7 @@ fn verify_callback_sees_every_depth_root_first() {
 
 #[test]
 fn verify_callback_can_accept_an_expired_leaf() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let expired = pki.expired(&[HOST]).unwrap();
         let (ctx, seen) = recording_context(&pki, |_, _, _| true);
@@ -477,7 +477,7 @@ fn verify_callback_can_accept_an_expired_leaf() {
 
 #[test]
 fn verify_callback_can_reject_a_valid_chain() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let good = pki.server(&[HOST]).unwrap();
         let (ctx, _) = recording_context(&pki, |ok, _, depth| ok && depth != 0);
@@ -499,7 +499,7 @@ fn verify_callback_can_reject_a_valid_chain() {
 
 #[test]
 fn verify_callback_panic_is_resumed_in_the_caller() {
-    within(LIMIT, || {
+    within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let good = pki.server(&[HOST]).unwrap();
         let (ctx, _) = recording_context(&pki, |_, _, depth| {

@@ -7,7 +7,7 @@
 mod common;
 mod tokio_common;
 
-use common::{have_openssl_cli, join, ChildGuard, Fixture, PemDir};
+use common::{have_openssl_cli, join, ChildGuard, Fixture, TempFiles};
 use sslbridge::{Context, Protocol, Verify, VerifyLocation};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -144,7 +144,7 @@ fn version_flag(version: Protocol) -> &'static str {
 }
 
 /// Starts `openssl s_server -rev` (echoes each line reversed) on a free port of 127.0.0.1.
-async fn start_s_server(dir: &PemDir, version: Protocol) -> (ChildGuard, u16) {
+async fn start_s_server(dir: &TempFiles, version: Protocol) -> (ChildGuard, u16) {
     for _ in 0..5 {
         let port = common::free_port();
         let mut cmd = Command::new("openssl");
@@ -176,11 +176,8 @@ async fn start_s_server(dir: &PemDir, version: Protocol) -> (ChildGuard, u16) {
 
 async fn async_client_against_s_server(version: Protocol) {
     let fx = Fixture::new();
-    let dir = PemDir::new();
-    dir.write("leaf.pem", &fx.server.cert_pem);
-    dir.write("intermediate.pem", &fx.pki.intermediate_pem());
-    dir.write("key.pem", &fx.server.key_pem);
-    let root = dir.write("root.pem", &fx.pki.root_pem());
+    let dir = TempFiles::new();
+    let root = fx.write_pems(&dir);
     let (server, port) = start_s_server(&dir, version).await;
 
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
