@@ -1,9 +1,9 @@
 //! Loading private keys and certificate chains (files or memory, PEM or DER, with passwords)
 //! into an `SSL_CTX` or an `SSL`.
 
-use crate::error::{cvt, cvt_p, Error, ErrorStack};
+use crate::error::{cvt, Error, ErrorStack};
 use crate::ffi;
-use crate::x509::Certificate;
+use crate::x509::{read_bio, Certificate};
 use foreign_types::ForeignType;
 use openssl_sys::{EVP_PKEY, SSL, SSL_CTX};
 use std::any::Any;
@@ -55,24 +55,6 @@ unsafe extern "C" fn password_trampoline(
     }
 }
 
-/// A read-only memory BIO over `data`.
-fn mem_bio(data: &[u8]) -> Result<MemBio, Error> {
-    let len = c_int::try_from(data.len())
-        .map_err(|_| Error::InvalidArgument("key or certificate larger than 2 GiB".into()))?;
-    // SAFETY: the BIO reads `len` bytes at data.as_ptr(), which outlive the MemBio (the
-    // borrow is tied to the caller's use).
-    let bio = cvt_p(unsafe { openssl_sys::BIO_new_mem_buf(data.as_ptr().cast(), len) })?;
-    Ok(MemBio(bio))
-}
-
-struct MemBio(*mut openssl_sys::BIO);
-impl Drop for MemBio {
-    fn drop(&mut self) {
-        // SAFETY: we own the only reference to this BIO.
-        unsafe { openssl_sys::BIO_free_all(self.0) };
-    }
-}
-
 /// Whether the bytes look like PEM (a `-----BEGIN` line) rather than DER.
 pub(crate) fn looks_like_pem(data: &[u8]) -> bool {
     data.windows(10).take(4096).any(|w| w == b"-----BEGIN")
@@ -92,7 +74,7 @@ pub(crate) fn load_private_key(
     };
     let user: *mut c_void = (&mut source as *mut PasswordSource<'_>).cast();
     let key = if looks_like_pem(data) {
-        let bio = mem_bio(data)?;
+        let bio = read_bio(data)?;
         // SAFETY: bio is valid; the callback and its user pointer live across the call.
         unsafe {
             openssl_sys::PEM_read_bio_PrivateKey(
@@ -103,7 +85,7 @@ pub(crate) fn load_private_key(
             )
         }
     } else {
-        let bio = mem_bio(data)?;
+        let bio = read_bio(data)?;
         // Encrypted PKCS#8 first (it needs the password), then any unencrypted DER form.
         // SAFETY: as above.
         let encrypted = unsafe {

@@ -4,15 +4,9 @@
 //! those of OpenSSL 3.0 (and unchanged since).
 
 #![allow(non_camel_case_types)]
-// A declarations file: some entries serve features behind cfgs or later use.
-#![allow(dead_code)]
 
 use openssl_sys::{BIO, BIO_METHOD, SSL, SSL_CTX, X509_NAME};
 use std::os::raw::{c_char, c_int, c_long, c_ulong, c_void};
-
-pub type pem_password_cb = Option<
-    unsafe extern "C" fn(buf: *mut c_char, size: c_int, rwflag: c_int, u: *mut c_void) -> c_int,
->;
 
 extern "C" {
     pub fn BIO_meth_set_gets(
@@ -20,25 +14,14 @@ extern "C" {
         gets: Option<unsafe extern "C" fn(*mut BIO, *mut c_char, c_int) -> c_int>,
     ) -> c_int;
     pub fn BIO_get_new_index() -> c_int;
-    pub fn BIO_test_flags(b: *const BIO, flags: c_int) -> c_int;
     pub fn BIO_new_fd(fd: c_int, close_flag: c_int) -> *mut BIO;
-    pub fn BIO_up_ref(b: *mut BIO) -> c_int;
 
-    pub fn SSL_CTX_set_default_passwd_cb(ctx: *mut SSL_CTX, cb: pem_password_cb);
-    pub fn SSL_CTX_set_default_passwd_cb_userdata(ctx: *mut SSL_CTX, u: *mut c_void);
     pub fn SSL_set_options(ssl: *mut SSL, op: u64) -> u64;
-    pub fn SSL_set_rfd(ssl: *mut SSL, fd: c_int) -> c_int;
-    pub fn SSL_set_wfd(ssl: *mut SSL, fd: c_int) -> c_int;
-    pub fn SSL_get_fd(ssl: *const SSL) -> c_int;
-    pub fn SSL_get_rfd(ssl: *const SSL) -> c_int;
-    pub fn SSL_get_wfd(ssl: *const SSL) -> c_int;
     pub fn SSL_set_read_ahead(ssl: *mut SSL, yes: c_int);
-    pub fn SSL_set_default_read_buffer_len(ssl: *mut SSL, len: usize);
     pub fn SSL_CTX_get_verify_depth(ctx: *const SSL_CTX) -> c_int;
     pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
     pub fn SSL_free_buffers(ssl: *mut SSL) -> c_int;
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
-    pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
 
     pub fn SSL_CTX_set_default_verify_file(ctx: *mut SSL_CTX) -> c_int;
     pub fn SSL_CTX_set_default_verify_dir(ctx: *mut SSL_CTX) -> c_int;
@@ -69,10 +52,6 @@ pub const SSL_CTRL_CHAIN_CERT: c_int = 89;
 pub const BIO_C_GET_FD: c_int = 105;
 pub const BIO_CTRL_PENDING: c_int = 10;
 pub const BIO_CTRL_WPENDING: c_int = 13;
-pub const BIO_CTRL_PUSH: c_int = 6;
-pub const BIO_CTRL_POP: c_int = 7;
-pub const BIO_CTRL_GET_CLOSE: c_int = 8;
-pub const BIO_CTRL_SET_CLOSE: c_int = 9;
 pub const BIO_NOCLOSE: c_int = 0;
 /// `BIO_TYPE_DESCRIPTOR`: the BIO can name a descriptor (`SSL_get_fd` looks for it).
 pub const BIO_TYPE_DESCRIPTOR: c_int = 0x0100;
@@ -80,8 +59,6 @@ pub const BIO_TYPE_DESCRIPTOR: c_int = 0x0100;
 pub const BIO_TYPE_SOURCE_SINK: c_int = 0x0400;
 /// `SSL_R_UNEXPECTED_EOF_WHILE_READING`: OpenSSL 3's report of a truncated stream.
 pub const SSL_R_UNEXPECTED_EOF_WHILE_READING: i32 = 294;
-/// `SSL_R_CERTIFICATE_VERIFY_FAILED`.
-pub const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
 /// `XN_FLAG_ONELINE` without `ASN1_STRFLGS_ESC_MSB`, so UTF-8 names print as text, as
 /// `openssl x509 -subject` shows them.
 pub const XN_FLAG_ONELINE_UTF8: c_ulong = 0x0082_031b;

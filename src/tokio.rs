@@ -391,6 +391,15 @@ where
     Ok(())
 }
 
+/// Wraps a blocking stream set up over an [`AsyncTransport`] as an async one.
+fn into_async<S>(stream: crate::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    refuse_blocking_timeout(&stream)?;
+    Ok(SslStream::new(stream))
+}
+
 impl ClientOptions {
     /// Sets up the connection over an async transport without any I/O; drive it with
     /// [`SslStream::handshake`] (or just read/write, which handshake first).
@@ -398,9 +407,7 @@ impl ClientOptions {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let stream = self.start(AsyncTransport::new(transport))?;
-        refuse_blocking_timeout(&stream)?;
-        Ok(SslStream::new(stream))
+        into_async(self.start(AsyncTransport::new(transport))?)
     }
 
     /// Connects over an async transport: [`start_async`](ClientOptions::start_async), then
@@ -423,9 +430,7 @@ impl ServerOptions {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let stream = self.start(AsyncTransport::new(transport))?;
-        refuse_blocking_timeout(&stream)?;
-        Ok(SslStream::new(stream))
+        into_async(self.start(AsyncTransport::new(transport))?)
     }
 
     /// Accepts over an async transport: [`start_async`](ServerOptions::start_async), then the

@@ -86,7 +86,7 @@ impl Drop for MemBio {
 }
 
 fn too_large() -> Error {
-    Error::InvalidArgument("certificate data larger than 2 GiB".into())
+    Error::InvalidArgument("certificate or key data larger than 2 GiB".into())
 }
 
 fn empty_input(what: &str) -> Error {
@@ -108,8 +108,8 @@ fn only_end_of_pem(stack: &ErrorStack) -> bool {
     })
 }
 
-/// A read-only memory BIO over `data`, which must outlive it.
-fn read_bio(data: &[u8]) -> Result<MemBio, Error> {
+/// A read-only memory BIO over `data`, which must outlive it (certificates, keys).
+pub(crate) fn read_bio(data: &[u8]) -> Result<MemBio, Error> {
     let len = c_int::try_from(data.len()).map_err(|_| too_large())?;
     // SAFETY: the BIO reads `len` bytes of `data`; every caller drops it before `data`.
     Ok(MemBio(cvt_p(unsafe {
