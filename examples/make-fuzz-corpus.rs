@@ -1,8 +1,9 @@
 //! Records the seed corpora of sslbridge's fuzz targets into `fuzz/corpus/<target>/`.
 //!
 //! ```text
-//! cargo run --features fuzzing --example make-fuzz-corpus             # record the corpora
-//! cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys  # new fuzz/keys, then record again
+//! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/cfg-fuzzing \
+//!   cargo run --features fuzzing --example make-fuzz-corpus             # record the corpora
+//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys  # new fuzz/keys
 //! ```
 //!
 //! Each scenario of `fuzz/src/targets.rs` runs a real client and a real server, each in its

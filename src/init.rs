@@ -17,7 +17,7 @@ static INIT: Once = Once::new();
 pub fn ensure_initialized() {
     INIT.call_once(|| {
         openssl_sys::init();
-        #[cfg(feature = "fuzzing")]
+        #[cfg(all(feature = "fuzzing", fuzzing))]
         crate::fuzzing_rand::install();
     });
 }

@@ -79,6 +79,17 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+// Cargo unifies features across a build: any crate (or `--all-features`) could switch
+// `fuzzing` on and make every OpenSSL user in the process draw predictable "randomness".
+// Requiring `--cfg fuzzing` as well (cargo-fuzz passes it) makes that impossible by accident.
+#[cfg(all(feature = "fuzzing", not(fuzzing)))]
+compile_error!(
+    "the `fuzzing` feature of sslbridge makes OpenSSL's randomness predictable and removes all \
+     security, so it also needs `--cfg fuzzing`: build with `cargo fuzz` (which passes it) or \
+     with RUSTFLAGS=\"--cfg fuzzing\" (and a separate CARGO_TARGET_DIR, e.g. target/cfg-fuzzing); \
+     never enable it in a production build"
+);
+
 mod bio;
 mod callbacks;
 mod context;
@@ -86,7 +97,7 @@ mod credentials;
 mod error;
 mod fd;
 mod ffi;
-#[cfg(feature = "fuzzing")]
+#[cfg(all(feature = "fuzzing", fuzzing))]
 mod fuzzing_rand;
 mod global;
 mod init;

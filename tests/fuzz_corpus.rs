@@ -6,7 +6,7 @@
 //! diverges at the first message that depends on it; what this checks is that every input
 //! runs to completion without a panic, a hang or memory error. Deep, exact replay is the
 //! fuzzer's job, and is checked here too when the feature is on
-//! (`cargo test --features fuzzing --test fuzz_corpus`): recorded flights complete their
+//! (`RUSTFLAGS="--cfg fuzzing" cargo test --features fuzzing --test fuzz_corpus`): recorded flights complete their
 //! handshakes and deliver the application data, and two fresh processes draw byte-identical
 //! client flights.
 
