@@ -267,7 +267,9 @@ fn run(case: Case, f: &Fixture) -> Result<String, Box<dyn std::error::Error>> {
             tls.read_exact(&mut buf)?;
             server.join().expect("server thread")?;
             Ok(match first {
-                Err(Error::Timeout { operation: "read" }) => "read timeout, then ok".into(),
+                Err(Error::Timeout {
+                    operation: sslbridge::Operation::Read,
+                }) => "read timeout, then ok".into(),
                 Err(e) => describe(&e),
                 Ok(_) => "no timeout".into(),
             })

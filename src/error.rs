@@ -83,11 +83,16 @@ pub enum Error {
     #[error("the operation would block until the transport is writable; retry it then")]
     WantWrite,
 
-    /// A deadline set with `timeout` / `set_read_timeout` / `set_write_timeout` expired.
-    #[error("the TLS {operation} timed out; the peer did not answer in time")]
+    /// A deadline set with `timeout` / `set_read_timeout` / `set_write_timeout` expired, or
+    /// the transport's own timeout did. After a read timeout the stream stays usable; any
+    /// other timeout leaves the TLS state mid-operation, so the stream refuses further I/O.
+    #[error(
+        "the TLS {operation} did not complete before its deadline (the peer was slow or silent, \
+         or the transport's own timeout expired)"
+    )]
     Timeout {
-        /// What timed out: "handshake", "read", "write" or "shutdown".
-        operation: &'static str,
+        /// What timed out.
+        operation: Operation,
     },
 
     /// A configured verify location (CA file or directory) does not exist.
@@ -103,9 +108,50 @@ pub enum Error {
     InvalidArgument(String),
 
     /// The stream failed earlier; TLS state after a fatal error is undefined, so further I/O is
-    /// refused. Open a new connection.
-    #[error("the TLS stream failed earlier ({0}); it refuses further I/O, open a new connection")]
-    StreamFailed(String),
+    /// refused. Open a new connection. `kind` is the `io::ErrorKind` of the first failure (a
+    /// stream whose transport broke with `BrokenPipe` keeps answering `BrokenPipe`), and
+    /// `reason` its message.
+    #[error(
+        "the TLS stream failed earlier ({reason}); it refuses further I/O, open a new connection"
+    )]
+    StreamFailed {
+        /// The kind of the first failure, which every later error of the stream keeps.
+        kind: io::ErrorKind,
+        /// What the first failure was.
+        reason: String,
+    },
+}
+
+/// The operation a [`Error::Timeout`] interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// The handshake (`connect`, `accept`, [`SslStream::handshake`](crate::SslStream::handshake)).
+    Handshake,
+    /// A read.
+    Read,
+    /// A write, or a flush of written data.
+    Write,
+    /// Sending close_notify.
+    Shutdown,
+}
+
+impl Operation {
+    /// The operation's name, e.g. "handshake".
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Handshake => "handshake",
+            Operation::Read => "read",
+            Operation::Write => "write",
+            Operation::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Error {
@@ -122,6 +168,7 @@ impl Error {
             Error::WantRead | Error::WantWrite => io::ErrorKind::WouldBlock,
             Error::UnexpectedEof => io::ErrorKind::UnexpectedEof,
             Error::Timeout { .. } => io::ErrorKind::TimedOut,
+            Error::StreamFailed { kind, .. } => *kind,
             Error::VerifyLocationNotFound(_) => io::ErrorKind::NotFound,
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
             Error::Verify { .. } | Error::Hostname { .. } | Error::ServerCertificateMissing => {
@@ -337,6 +384,60 @@ fn fallback(s: String, default: &str) -> String {
         default.to_string()
     } else {
         s
+    }
+}
+
+/// A mark on this thread's error queue for code that may run while OpenSSL is filling the
+/// queue itself: the x509 helpers run inside the verify callback, in the middle of a
+/// handshake. Dropping the mark removes exactly the entries added since it was set
+/// (`ERR_set_mark` / `ERR_pop_to_mark`), leaving older ones to whoever owns them.
+pub(crate) struct ErrorMark {
+    newest_before: std::os::raw::c_ulong,
+}
+
+impl ErrorMark {
+    pub(crate) fn set() -> ErrorMark {
+        // SAFETY: both only touch this thread's queue; the mark is removed by Drop, so marks
+        // stay balanced (OpenSSL uses them internally too).
+        unsafe {
+            let newest_before = openssl_sys::ERR_peek_last_error();
+            crate::ffi::ERR_set_mark();
+            ErrorMark { newest_before }
+        }
+    }
+
+    /// The newest entry added since the mark, as a stack with `hint` after it. Only the newest
+    /// can be read without disturbing the entries below it.
+    pub(crate) fn error(&self, hint: String) -> Error {
+        // SAFETY: only reads this thread's queue; the strings are static.
+        let newest = unsafe { openssl_sys::ERR_peek_last_error() };
+        let mut stack = if newest != 0 && newest != self.newest_before {
+            // SAFETY: lib/reason strings are static NUL-terminated strings or null.
+            let (library, reason) = unsafe {
+                (
+                    c_string(openssl_sys::ERR_lib_error_string(newest)),
+                    c_string(openssl_sys::ERR_reason_error_string(newest)),
+                )
+            };
+            ErrorStack(vec![OpenSslError {
+                code: newest as u64,
+                library: fallback(library, "unknown library"),
+                reason: fallback(reason, &format!("error code {newest:#x}")),
+                function: String::new(),
+                data: String::new(),
+            }])
+        } else {
+            ErrorStack::default()
+        };
+        stack.push_hint(hint);
+        Error::Ssl(stack)
+    }
+}
+
+impl Drop for ErrorMark {
+    fn drop(&mut self) {
+        // SAFETY: pops this thread's entries above the mark set in `set`, and the mark.
+        unsafe { crate::ffi::ERR_pop_to_mark() };
     }
 }
 

@@ -308,6 +308,26 @@ fn known_fd(half: &dyn Any) -> Option<RawFd> {
     None
 }
 
+/// The stream's own duplicates of a transport's descriptors (one for a socket, one per
+/// direction for a pair), which it owns and closes after the `SSL`. OpenSSL's BIOs, `poll`
+/// and the `O_NONBLOCK` switches use these: replacing or closing the transport's descriptors
+/// can then never point them at another file. (`O_NONBLOCK` belongs to the open file
+/// description, which a duplicate shares with the original: switching it through the
+/// duplicate is switching the transport's, as intended.)
+pub(crate) fn duplicate_descriptors(fds: Fds) -> io::Result<(Fds, Vec<OwnedFd>)> {
+    let read = crate::sys::duplicate(fds.read)?;
+    let read_fd = read.as_raw_fd();
+    if fds.read == fds.write {
+        return Ok((Fds::same(read_fd), vec![read]));
+    }
+    let write = crate::sys::duplicate(fds.write)?;
+    let duplicates = Fds {
+        read: read_fd,
+        write: write.as_raw_fd(),
+    };
+    Ok((duplicates, vec![read, write]))
+}
+
 /// The descriptors behind a transport, when sslbridge knows them.
 pub(crate) fn descriptors_of(transport: &dyn Transport) -> Option<Fds> {
     let any = transport.as_any();

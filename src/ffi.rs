@@ -30,6 +30,8 @@ extern "C" {
     pub fn SSL_SESSION_is_resumable(s: *const openssl_sys::SSL_SESSION) -> c_int;
 
     pub fn ERR_peek_error() -> std::os::raw::c_ulong;
+    pub fn ERR_set_mark() -> c_int;
+    pub fn ERR_pop_to_mark() -> c_int;
 
     pub fn RAND_seed(buf: *const c_void, num: c_int);
     pub fn RAND_status() -> c_int;

@@ -118,7 +118,7 @@ pub use context::{
     VerifyCallback, VerifyLocation, VerifyMode,
 };
 pub use credentials::PasswordCallback;
-pub use error::{Error, ErrorStack, OpenSslError};
+pub use error::{Error, ErrorStack, OpenSslError, Operation};
 pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
 pub use global::{
     client_verify_default, global_context, load_global_verify_locations, set_client_verify_default,

@@ -7,11 +7,11 @@ use crate::callbacks::{
 };
 use crate::context::{c_str, Context, ContextRef};
 use crate::credentials::{PasswordCallback, Target};
-use crate::error::{cvt, cvt_p, Error};
-use crate::fd::{descriptors_of, Descriptor};
+use crate::error::{cvt, cvt_p, Error, ErrorStack};
+use crate::fd::{descriptors_of, duplicate_descriptors, Descriptor};
 use crate::global::{client_verify_default, global_context, Verify};
 use crate::session::Session;
-use crate::stream::{CloseCallback, IoMode, SslStream, StreamParts};
+use crate::stream::{CloseCallback, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
 use crate::transport::Transport;
 use foreign_types::ForeignType;
 use std::net::IpAddr;
@@ -187,6 +187,8 @@ pub struct ClientOptions {
     common: Common,
     hostname: Option<String>,
     verify: Option<Verify>,
+    /// `None` means the default: check the name when verifying.
+    verify_hostname: Option<bool>,
     session: Option<Session>,
 }
 
@@ -204,9 +206,41 @@ impl ClientOptions {
     }
 
     /// How to check the server; default [`client_verify_default`]. This decides for the
-    /// client whatever the context's verify mode says.
+    /// client whatever the context's verify mode says. [`Verify::Required`] and
+    /// [`Verify::Optional`] check the certificate against the [`hostname`](Self::hostname),
+    /// so they need one (or an explicit [`verify_hostname(false)`](Self::verify_hostname)).
     pub fn verify(mut self, verify: Verify) -> Self {
         self.verify = Some(verify);
+        self
+    }
+
+    /// Whether verification checks the server's certificate against the
+    /// [`hostname`](Self::hostname); default `true`.
+    ///
+    /// A verifying client without a host name fails at `start`/`connect` with
+    /// [`Error::InvalidArgument`]: a chain that verifies proves only that *some* trusted CA
+    /// issued the certificate, to anyone. `verify_hostname(false)` is the explicit opt-out:
+    /// chain verification only, like cl+ssl when `:hostname` is nil. Use it only when the
+    /// trusted roots issue certificates to nobody but the peers you accept (a private CA per
+    /// service), or when the protocol above checks the peer's identity. With a host name as
+    /// well, the name is still sent as SNI but not checked.
+    ///
+    /// ```
+    /// use sslbridge::{ClientOptions, Verify};
+    /// let (transport, _peer) = sslbridge::duplex(1024);
+    /// // Refused: verification without a name to verify.
+    /// assert!(ClientOptions::new().verify(Verify::Required).start(transport).is_err());
+    /// let (transport, _peer) = sslbridge::duplex(1024);
+    /// // Chain-only verification, asked for explicitly.
+    /// let tls = ClientOptions::new()
+    ///     .verify(Verify::Required)
+    ///     .verify_hostname(false)
+    ///     .start(transport)?;
+    /// # drop(tls);
+    /// # Ok::<(), sslbridge::Error>(())
+    /// ```
+    pub fn verify_hostname(mut self, check: bool) -> Self {
+        self.verify_hostname = Some(check);
         self
     }
 
@@ -223,9 +257,16 @@ impl ClientOptions {
     /// just read/write, which handshake first).
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let verify = self.verify.unwrap_or_else(client_verify_default);
-        let check = (verify != Verify::None)
-            .then(|| self.hostname.clone())
-            .flatten();
+        let check_name = verify != Verify::None && self.verify_hostname.unwrap_or(true);
+        if check_name && self.hostname.is_none() {
+            return Err(Error::InvalidArgument(format!(
+                "Verify::{verify:?} checks the server's certificate against the name this client \
+                 connects to, but no name was given: call .hostname(\"server.example\") (a DNS \
+                 name or an IP address), or opt out of the name check explicitly with \
+                 .verify_hostname(false) (chain verification only)"
+            )));
+        }
+        let check = check_name.then(|| self.hostname.clone()).flatten();
         let hostname = self.hostname.clone();
         let session = self.session;
         let mut stream = build_stream(self.common, transport, true, verify == Verify::Required)?;
@@ -403,12 +444,22 @@ fn build_stream<T: Transport>(
     require_peer_certificate: bool,
 ) -> Result<SslStream<T>, Error> {
     crate::ensure_initialized();
+    // Entries left by unrelated code must not end up in our errors.
+    ErrorStack::clear();
     let context = match common.context {
         Some(c) => c,
         None => global_context()?,
     };
     let read_ahead = common.read_ahead.unwrap_or(crate::bio::DEFAULT_READ_AHEAD);
-    let fds = descriptors_of(&transport);
+    // OpenSSL, `poll` and the blocking-mode switches work on the stream's own duplicates of
+    // the descriptors, so nothing done to the transport later can redirect them.
+    let (fds, owned_fds) = match descriptors_of(&transport) {
+        Some(fds) => {
+            let (fds, owned) = duplicate_descriptors(fds).map_err(Error::Io)?;
+            (Some(fds), owned)
+        }
+        None => (None, Vec::new()),
+    };
     let fd_fast_path = fds.is_some() && common.unwrap_fd.unwrap_or(true);
     let user_nonblocking = match fds {
         Some(f) => {
@@ -427,14 +478,17 @@ fn build_stream<T: Transport>(
     let release_buffers = common.release_buffers.unwrap_or(true);
     let mut bio_state = BioState::new(Box::new(transport), read_ahead);
     bio_state.fd = fds.map(|f| f.read);
-    let mut conn = Box::new(Connection::new(bio_state));
+    // Allocated once; OpenSSL's copies of the pointer and the stream's accesses all go
+    // through this one pointer (see SharedWithOpenSsl).
+    let conn = SharedWithOpenSsl::new(Connection::new(bio_state));
+    let conn_ptr: *mut Connection = conn.as_ptr();
     // SAFETY: the context is live; SSL_new returns an owned SSL or null.
     let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
-    let conn_ptr: *mut Connection = &mut *conn;
     // From here the stream owns the SSL and frees it on every error path.
     let mut stream = SslStream::from_parts(StreamParts {
         ssl,
         conn,
+        owned_fds,
         context: context.clone(),
         is_client,
         require_peer_certificate,
@@ -450,8 +504,9 @@ fn build_stream<T: Transport>(
             write_timeout: common.timeout,
         },
     });
-    // SAFETY: ssl is live; conn_ptr points into the stream's boxed Connection, whose address
-    // is stable and which outlives the SSL (the stream frees the SSL first). The BIO's
+    // SAFETY: ssl is live; conn_ptr is the stream's SharedWithOpenSsl pointer: stable, only
+    // ever used as a raw pointer, and freed after the SSL (the stream frees the SSL first).
+    // The BIO's data pointer is a projection of it made without a reference. The BIO's
     // reference passes to the SSL.
     unsafe {
         cvt(openssl_sys::SSL_set_ex_data(
@@ -462,7 +517,7 @@ fn build_stream<T: Transport>(
         match fds {
             Some(fds) if fd_fast_path => attach_descriptor_bios(ssl, fds)?,
             _ => {
-                let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
+                let bio = new_transport_bio(&raw mut (*conn_ptr).bio)?;
                 openssl_sys::SSL_set_bio(ssl, bio, bio);
             }
         }

@@ -397,6 +397,10 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     refuse_blocking_timeout(&stream)?;
+    let mut stream = stream;
+    // Drop has no task context to flush with: the async stream's buffered output must be
+    // flushed (or the stream shut down) before it is dropped.
+    stream.set_flush_on_drop(false);
     Ok(SslStream::new(stream))
 }
 

@@ -253,17 +253,17 @@ fn assert_refuses<T: sslbridge::Transport>(tls: &mut SslStream<T>, context: &str
     } else {
         let e = read.expect_err("read after failure");
         assert!(
-            matches!(inner_error(&e), Some(Error::StreamFailed(_))),
+            matches!(inner_error(&e), Some(Error::StreamFailed { .. })),
             "{context}: read after failure: {e:?}"
         );
     }
     let e = tls.write(b"x").expect_err("write after failure");
     assert!(
-        matches!(inner_error(&e), Some(Error::StreamFailed(_))),
+        matches!(inner_error(&e), Some(Error::StreamFailed { .. })),
         "{context}: write after failure: {e:?}"
     );
     if !tls.is_handshake_done() {
-        assert!(matches!(tls.handshake(), Err(Error::StreamFailed(_))));
+        assert!(matches!(tls.handshake(), Err(Error::StreamFailed { .. })));
     }
 }
 

@@ -26,7 +26,7 @@ fn assert_took(start: Instant, min: Duration, max: Duration, what: &str) {
 fn assert_timeout(err: io::Error, operation: &str) {
     assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err:?}");
     match Error::from(err) {
-        Error::Timeout { operation: op } => assert_eq!(op, operation),
+        Error::Timeout { operation: op } => assert_eq!(op.name(), operation),
         other => panic!("expected Error::Timeout {{ {operation} }}, got {other:?}"),
     }
 }
@@ -161,7 +161,7 @@ fn client_handshake_against_silent_peer_times_out() {
                 matches!(
                     err,
                     Error::Timeout {
-                        operation: "handshake"
+                        operation: sslbridge::Operation::Handshake
                     }
                 ),
                 "{mode:?}: {err:?}"
@@ -195,7 +195,7 @@ fn server_handshake_against_silent_client_times_out() {
                 matches!(
                     err,
                     Error::Timeout {
-                        operation: "handshake"
+                        operation: sslbridge::Operation::Handshake
                     }
                 ),
                 "{mode:?}: {err:?}"

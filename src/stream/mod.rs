@@ -4,11 +4,14 @@
 
 mod io_impls;
 mod properties;
+mod shared;
+
+pub(crate) use shared::SharedWithOpenSsl;
 
 use crate::bio::TransportStats;
 use crate::callbacks::Connection;
 use crate::context::Context;
-use crate::error::{Error, ErrorStack};
+use crate::error::{Error, ErrorStack, Operation};
 use crate::fd::Fds;
 use crate::ffi;
 use crate::sys::{self, Readiness};
@@ -16,6 +19,7 @@ use crate::transport::Transport;
 use openssl_sys::SSL;
 use std::io;
 use std::marker::PhantomData;
+use std::os::fd::OwnedFd;
 use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 
@@ -62,7 +66,13 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 pub struct SslStream<T> {
     /// Owned; null once torn down. Freed before `conn`, which its BIO points into.
     ssl: *mut SSL,
-    conn: Box<Connection>,
+    /// The state OpenSSL's callbacks reach (BIO data, ex_data): only through this owner's one
+    /// pointer, never through a `Box` that would invalidate OpenSSL's copies of it.
+    conn: SharedWithOpenSsl<Connection>,
+    /// The stream's own duplicates of the transport's descriptors: OpenSSL, `poll` and the
+    /// blocking-mode switches use these, so nothing done to the transport can redirect them.
+    /// Closed after the `SSL` is freed.
+    owned_fds: Vec<OwnedFd>,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
     input: Vec<u8>,
@@ -77,9 +87,19 @@ pub struct SslStream<T> {
     handshake_done: bool,
     peer_closed: bool,
     close_notify_sent: bool,
-    failed: Option<String>,
+    failed: Option<Failure>,
+    /// Drop flushes the output buffer (false for the async stream, which has no task
+    /// context in `Drop`).
+    flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// The first fatal error of a stream, which every later call reports.
+#[derive(Debug, Clone)]
+struct Failure {
+    kind: io::ErrorKind,
+    reason: String,
 }
 
 /// How operations wait: descriptors, deadlines and who owns blocking behaviour.
@@ -98,26 +118,6 @@ pub(crate) struct IoMode {
     pub(crate) write_timeout: Option<Duration>,
 }
 
-/// The operation a call belongs to, for deadlines and error messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Handshake,
-    Read,
-    Write,
-    Shutdown,
-}
-
-impl Op {
-    fn name(self) -> &'static str {
-        match self {
-            Op::Handshake => "handshake",
-            Op::Read => "read",
-            Op::Write => "write",
-            Op::Shutdown => "shutdown",
-        }
-    }
-}
-
 // SAFETY: the SSL, its BIO and the Connection are owned by this value alone and only touched
 // through &mut self (or &self for read-only queries); the transport inside is a T, so the
 // whole is Send when T is.
@@ -129,7 +129,8 @@ unsafe impl<T: Sync> Sync for SslStream<T> {}
 /// How a stream is set up; filled in by the options types.
 pub(crate) struct StreamParts {
     pub(crate) ssl: *mut SSL,
-    pub(crate) conn: Box<Connection>,
+    pub(crate) conn: SharedWithOpenSsl<Connection>,
+    pub(crate) owned_fds: Vec<OwnedFd>,
     pub(crate) context: Context,
     pub(crate) is_client: bool,
     pub(crate) require_peer_certificate: bool,
@@ -138,12 +139,13 @@ pub(crate) struct StreamParts {
     pub(crate) io: IoMode,
 }
 
-impl<T: Transport> SslStream<T> {
+impl<T> SslStream<T> {
     /// Wraps already configured parts. Ownership of `ssl` passes to the stream.
     pub(crate) fn from_parts(parts: StreamParts) -> SslStream<T> {
         SslStream {
             ssl: parts.ssl,
             conn: parts.conn,
+            owned_fds: parts.owned_fds,
             _context: parts.context,
             input: Vec::new(),
             input_pos: 0,
@@ -158,13 +160,20 @@ impl<T: Transport> SslStream<T> {
             peer_closed: false,
             close_notify_sent: false,
             failed: None,
+            flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,
         }
     }
 
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+        self.conn.get_mut()
+    }
+
+    /// Whether `Drop` makes a best-effort flush of the output buffer (the async stream
+    /// cannot: it has no task context there).
+    pub(crate) fn set_flush_on_drop(&mut self, flush: bool) {
+        self.flush_on_drop = flush;
     }
 
     pub(crate) fn set_on_close(&mut self, callback: Option<CloseCallback>) {
@@ -173,7 +182,8 @@ impl<T: Transport> SslStream<T> {
 
     /// Runs (or resumes) the handshake (`SSL_do_handshake`). Returns [`Error::WantRead`] or
     /// [`Error::WantWrite`] on a non-blocking transport that is not ready; call again once it
-    /// is. Calling it after the handshake completed does nothing.
+    /// is. Calling it after the handshake completed does nothing (on a failed stream it
+    /// returns the failure, as every call does).
     ///
     /// ```
     /// # use sslbridge::{ClientOptions, ServerOptions, Context, Error, Verify};
@@ -198,6 +208,9 @@ impl<T: Transport> SslStream<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn handshake(&mut self) -> Result<(), Error> {
+        if self.failed.is_some() {
+            return self.check_usable();
+        }
         if self.handshake_done {
             return Ok(());
         }
@@ -205,7 +218,7 @@ impl<T: Transport> SslStream<T> {
             // SAFETY: drive() passes the live SSL.
             unsafe { openssl_sys::SSL_do_handshake(ssl) }
         };
-        match self.drive(Op::Handshake, call)? {
+        match self.drive(Operation::Handshake, call)? {
             Some(_) => {
                 if self.require_peer_certificate && self.peer_certificate().is_none() {
                     return Err(self.fail(Error::ServerCertificateMissing));
@@ -237,7 +250,7 @@ impl<T: Transport> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
             unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
         };
-        let read = self.drive(Op::Read, call)?;
+        let read = self.drive(Operation::Read, call)?;
         match read {
             Some(n) => Ok(n),
             None => {
@@ -258,11 +271,13 @@ impl<T: Transport> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
             unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
         };
-        match self.drive(Op::Write, call)? {
+        match self.drive(Operation::Write, call)? {
             Some(n) => Ok(n),
-            None => Err(self.fail(Error::StreamFailed(
-                "the peer closed the connection (close_notify) while we were writing".into(),
-            ))),
+            None => Err(self.fail(Error::StreamFailed {
+                kind: io::ErrorKind::BrokenPipe,
+                reason: "the peer closed the connection (close_notify) while we were writing"
+                    .into(),
+            })),
         }
     }
 
@@ -271,20 +286,26 @@ impl<T: Transport> SslStream<T> {
     /// known descriptor, retries wait with `poll` until the operation's deadline.
     fn drive(
         &mut self,
-        op: Op,
+        op: Operation,
         mut call: impl FnMut(*mut SSL, &mut usize) -> c_int,
     ) -> Result<Option<usize>, Error> {
         let timeout = match op {
-            Op::Handshake => self.io.handshake_timeout,
-            Op::Read => self.io.read_timeout,
-            Op::Write | Op::Shutdown => self.io.write_timeout,
+            Operation::Handshake => self.io.handshake_timeout,
+            Operation::Read => self.io.read_timeout,
+            Operation::Write | Operation::Shutdown => self.io.write_timeout,
         };
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             self.check_usable()?;
             ErrorStack::clear();
+            // A timeout belongs to the call that hit it, never to a later one.
+            self.conn.get_mut().bio.timed_out = false;
+            sys::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
+            // On the fd path OpenSSL made the system call; a signal that interrupted it left
+            // EINTR, which OpenSSL's socket and fd BIOs report as "retry".
+            let interrupted = self.io.fd_fast_path && sys::interrupted();
             self.resume_panic();
             if r > 0 {
                 return Ok(Some(n));
@@ -294,10 +315,13 @@ impl<T: Transport> SslStream<T> {
                 Some(e @ (Error::WantRead | Error::WantWrite)) => e,
                 Some(e) => return Err(self.fail(e)),
             };
-            let timed_out = Error::Timeout {
-                operation: op.name(),
-            };
-            if std::mem::take(&mut self.conn.bio.timed_out) {
+            if interrupted {
+                // Not a timeout and not a failure: call again (the deadline, if any, is fixed,
+                // so the remaining time shrinks).
+                continue;
+            }
+            let timed_out = Error::Timeout { operation: op };
+            if std::mem::take(&mut self.conn.get_mut().bio.timed_out) {
                 return Err(self.fail(timed_out));
             }
             let fds = match self.io.fds {
@@ -349,11 +373,20 @@ impl<T: Transport> SslStream<T> {
             openssl_sys::BIO_ctrl(wbio, openssl_sys::BIO_CTRL_FLUSH, 0, std::ptr::null_mut())
         };
         self.resume_panic();
+        let bio = &mut self.conn.get_mut().bio;
+        let timed_out = std::mem::take(&mut bio.timed_out);
         if r == 1 {
             return Ok(());
         }
-        if let Some(e) = self.conn.bio.error.take() {
+        if let Some(e) = bio.error.take() {
             return Err(self.fail(Error::Io(e)));
+        }
+        if timed_out {
+            // The transport's own timeout expired while flushing written data: the write's
+            // timeout, handled as any write timeout.
+            return Err(self.fail(Error::Timeout {
+                operation: Operation::Write,
+            }));
         }
         Err(Error::WantWrite)
     }
@@ -377,7 +410,7 @@ impl<T: Transport> SslStream<T> {
                     r => r,
                 }
             };
-            self.drive(Op::Shutdown, call)?;
+            self.drive(Operation::Shutdown, call)?;
             self.close_notify_sent = true;
         }
         self.flush_transport()
@@ -404,10 +437,13 @@ impl<T: Transport> SslStream<T> {
         self.run_close_callback();
         result
     }
+}
 
+impl<T: Transport> SslStream<T> {
     /// The transport.
     pub fn get_ref(&self) -> &T {
         self.conn
+            .get()
             .bio
             .transport
             .as_deref()
@@ -419,6 +455,7 @@ impl<T: Transport> SslStream<T> {
     /// for socket options and the like.
     pub fn get_mut(&mut self) -> &mut T {
         self.conn
+            .get_mut()
             .bio
             .transport
             .as_deref_mut()
@@ -447,29 +484,48 @@ impl<T> SslStream<T> {
     }
 
     fn check_usable(&self) -> Result<(), Error> {
-        if let Some(reason) = &self.failed {
-            return Err(Error::StreamFailed(reason.clone()));
+        if let Some(failure) = &self.failed {
+            return Err(Error::StreamFailed {
+                kind: failure.kind,
+                reason: failure.reason.clone(),
+            });
         }
         if self.ssl.is_null() {
-            return Err(Error::StreamFailed("the stream is closed".into()));
+            return Err(Error::StreamFailed {
+                kind: io::ErrorKind::NotConnected,
+                reason: "the stream is closed".into(),
+            });
         }
         Ok(())
     }
 
-    /// Marks the stream failed (unless the error is retryable) and passes the error on.
+    /// Marks the stream failed (unless the error is retryable) and passes the error on. The
+    /// first failure's kind and message are what every later call reports.
     fn fail(&mut self, e: Error) -> Error {
-        let retryable = e.is_would_block() || matches!(e, Error::Timeout { operation: "read" });
+        let retryable = e.is_would_block()
+            || matches!(
+                e,
+                Error::Timeout {
+                    operation: Operation::Read
+                }
+            );
         if !retryable && self.failed.is_none() {
-            self.failed = Some(e.to_string());
+            self.failed = Some(Failure {
+                kind: e.io_kind(),
+                reason: e.to_string(),
+            });
         }
         e
     }
 
     /// Resumes a panic caught in a callback during the last `SSL_*` call.
     fn resume_panic(&mut self) {
-        if let Some(payload) = self.conn.take_panic() {
+        if let Some(payload) = self.conn.get_mut().take_panic() {
             ErrorStack::clear();
-            self.failed = Some("a transport or callback panicked".into());
+            self.failed = Some(Failure {
+                kind: io::ErrorKind::Other,
+                reason: "a transport or callback panicked".into(),
+            });
             std::panic::resume_unwind(payload);
         }
     }
@@ -480,8 +536,10 @@ impl<T> SslStream<T> {
         let code = unsafe { openssl_sys::SSL_get_error(self.ssl, ret) };
         // On the fd path OpenSSL made the system call: its errno is the transport error.
         let os_error = self.io.fd_fast_path.then(io::Error::last_os_error);
-        let io_error = self.conn.bio.error.take();
-        let verify_failure = self.conn.verify_failure.take();
+        let conn = self.conn.get_mut();
+        let io_error = conn.bio.error.take();
+        let verify_failure = conn.verify_failure.take();
+        let bio_at_eof = conn.bio.at_eof();
         match code {
             openssl_sys::SSL_ERROR_ZERO_RETURN => {
                 ErrorStack::clear();
@@ -515,9 +573,7 @@ impl<T> SslStream<T> {
                 }) {
                     Error::Io(e)
                 } else if stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING)
-                    || (code == openssl_sys::SSL_ERROR_SYSCALL
-                        && stack.is_empty()
-                        && self.conn.bio.at_eof())
+                    || (code == openssl_sys::SSL_ERROR_SYSCALL && stack.is_empty() && bio_at_eof)
                 {
                     Error::UnexpectedEof
                 } else if stack.is_empty() {
@@ -539,7 +595,7 @@ impl<T> SslStream<T> {
             // SAFETY: ssl is live; OpenSSL reallocates the buffers on the next record.
             unsafe { ffi::SSL_free_buffers(self.ssl) };
         }
-        self.conn.bio.release_if_empty();
+        self.conn.get_mut().bio.release_if_empty();
     }
 
     /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.
@@ -559,13 +615,18 @@ impl<T> SslStream<T> {
             self.ssl = std::ptr::null_mut();
         }
         if std::mem::take(&mut self.io.emulating_blocking) {
-            // Hand the descriptor back in the blocking mode the user gave it to us in.
+            // Hand the descriptor back in the blocking mode the user gave it to us in. Through
+            // our duplicates: O_NONBLOCK belongs to the open file description they share with
+            // the transport's own descriptors, and no other file can be behind them.
             if let Some(fds) = self.io.fds {
                 let _ = sys::set_nonblocking(fds.read, false);
                 let _ = sys::set_nonblocking(fds.write, false);
             }
         }
-        self.conn.bio.transport.take()
+        // OpenSSL's BIOs on the duplicates are gone with the SSL: close them.
+        self.owned_fds.clear();
+        self.io.fds = None;
+        self.conn.get_mut().bio.transport.take()
     }
 
     fn run_close_callback(&mut self) {
@@ -627,7 +688,7 @@ impl<T> SslStream<T> {
 
     /// How many reads, writes and flushes the transport has seen through the custom BIO.
     pub fn transport_stats(&self) -> TransportStats {
-        self.conn.bio.stats
+        self.conn.get().bio.stats
     }
 
     /// The raw `SSL` pointer, for calling OpenSSL functions sslbridge does not wrap. It stays
@@ -639,6 +700,17 @@ impl<T> SslStream<T> {
 
 impl<T> Drop for SslStream<T> {
     fn drop(&mut self) {
+        // Like BufWriter: one best-effort flush of buffered output (which may block on a
+        // blocking transport), errors ignored; never while unwinding, never close_notify.
+        if self.flush_on_drop
+            && !self.output.is_empty()
+            && self.handshake_done
+            && self.failed.is_none()
+            && !self.ssl.is_null()
+            && !std::thread::panicking()
+        {
+            let _ = self.flush_output().and_then(|()| self.flush_transport());
+        }
         // Free the SSL (never blocks: no close_notify), then the transport, then tell the
         // user. A panicking close callback must not abort while already unwinding.
         drop(self.teardown());
@@ -659,7 +731,7 @@ impl<T> std::fmt::Debug for SslStream<T> {
             .field("handshake_done", &self.handshake_done)
             .field("protocol", &self.protocol_version())
             .field("cipher", &self.cipher_name())
-            .field("failed", &self.failed)
+            .field("failed", &self.failed.as_ref().map(|f| &f.reason))
             .finish()
     }
 }

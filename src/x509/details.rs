@@ -1,7 +1,7 @@
 //! Validity dates, fingerprints and the serial number.
 
 use super::CertificateRef;
-use crate::error::{Error, ErrorStack};
+use crate::error::{Error, ErrorMark};
 use foreign_types::ForeignTypeRef;
 use openssl_sys::ASN1_TIME;
 use std::fmt;
@@ -107,17 +107,17 @@ fn to_system_time(t: *const ASN1_TIME) -> Option<SystemTime> {
     if t.is_null() {
         return None;
     }
+    // Runs inside the verify callback too: leave the queue as OpenSSL filled it.
+    let _mark = ErrorMark::set();
     // SAFETY: a null first argument asks for a new ASN1_TIME, owned by the guard.
     let epoch = OwnedTime(unsafe { openssl_sys::ASN1_TIME_set(std::ptr::null_mut(), 0) });
     if epoch.0.is_null() {
-        ErrorStack::clear();
         return None;
     }
     let (mut days, mut secs): (c_int, c_int) = (0, 0);
     // SAFETY: both times are live; the out-pointers are locals.
     let ok = unsafe { openssl_sys::ASN1_TIME_diff(&mut days, &mut secs, epoch.0, t) };
     if ok != 1 {
-        ErrorStack::clear();
         return None;
     }
     // days and secs share a sign; together they fit an i64 comfortably.
@@ -177,6 +177,7 @@ impl CertificateRef {
     /// Returns an empty vector only when OpenSSL cannot compute the digest, e.g. MD5 under
     /// a FIPS-only provider configuration.
     pub fn fingerprint(&self, digest: Digest) -> Vec<u8> {
+        let _mark = ErrorMark::set();
         let mut buf = [0u8; openssl_sys::EVP_MAX_MD_SIZE as usize];
         let mut len: c_uint = 0;
         // SAFETY: `buf` has room for any digest (EVP_MAX_MD_SIZE); the certificate is live.
@@ -184,7 +185,6 @@ impl CertificateRef {
             openssl_sys::X509_digest(self.as_ptr(), digest.md(), buf.as_mut_ptr(), &mut len)
         };
         if ok != 1 {
-            ErrorStack::clear();
             return Vec::new();
         }
         buf[..(len as usize).min(buf.len())].to_vec()
@@ -202,6 +202,7 @@ impl CertificateRef {
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
     pub fn serial_number(&self) -> Vec<u8> {
+        let _mark = ErrorMark::set();
         // SAFETY: the serial belongs to the live certificate; ASN1_INTEGER_to_BN returns a
         // new BIGNUM (or null) that we free once below.
         let bn = unsafe {
@@ -211,7 +212,6 @@ impl CertificateRef {
             )
         };
         if bn.is_null() {
-            ErrorStack::clear();
             return Vec::new();
         }
         // SAFETY: bn is live; BN_bn2bin writes exactly BN_num_bytes = ceil(bits / 8) bytes.

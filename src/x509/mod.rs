@@ -18,7 +18,7 @@ pub(crate) use hostname::dns_name_matches;
 pub use hostname::verify_hostname;
 
 use crate::credentials::looks_like_pem;
-use crate::error::{cvt, cvt_p, Error, ErrorStack};
+use crate::error::{cvt_p, Error, ErrorMark, ErrorStack};
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::X509;
 use std::fmt;
@@ -250,21 +250,34 @@ impl Certificate {
 impl CertificateRef {
     /// The certificate in DER form (`i2d_X509`).
     pub fn to_der(&self) -> Result<Vec<u8>, Error> {
+        // Usable inside the verify callback: only our own entries leave the queue.
+        let mark = ErrorMark::set();
+        let failed = || mark.error("cannot encode the certificate as DER".into());
         // SAFETY: a null output pointer asks i2d for the length only.
-        let len = cvt(unsafe { openssl_sys::i2d_X509(self.as_ptr(), std::ptr::null_mut()) })?;
+        let len = unsafe { openssl_sys::i2d_X509(self.as_ptr(), std::ptr::null_mut()) };
+        if len <= 0 {
+            return Err(failed());
+        }
         let mut out = vec![0u8; len as usize];
         let mut p = out.as_mut_ptr();
         // SAFETY: `out` has exactly the room i2d said it needs.
-        let written = cvt(unsafe { openssl_sys::i2d_X509(self.as_ptr(), &mut p) })?;
+        let written = unsafe { openssl_sys::i2d_X509(self.as_ptr(), &mut p) };
+        if written <= 0 {
+            return Err(failed());
+        }
         out.truncate(written as usize);
         Ok(out)
     }
 
     /// The certificate in PEM form (`PEM_write_bio_X509`).
     pub fn to_pem(&self) -> Result<Vec<u8>, Error> {
-        let bio = MemBio::new()?;
+        let mark = ErrorMark::set();
+        let failed = || mark.error("cannot encode the certificate as PEM".into());
+        let bio = MemBio::new().map_err(|_| failed())?;
         // SAFETY: both pointers are live.
-        cvt(unsafe { openssl_sys::PEM_write_bio_X509(bio.0, self.as_ptr()) })?;
+        if unsafe { openssl_sys::PEM_write_bio_X509(bio.0, self.as_ptr()) } <= 0 {
+            return Err(failed());
+        }
         Ok(bio.contents())
     }
 }

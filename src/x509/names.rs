@@ -1,7 +1,7 @@
 //! Subject, issuer, common names and subjectAltNames.
 
 use super::{CertificateRef, MemBio};
-use crate::error::{Error, ErrorStack};
+use crate::error::{Error, ErrorMark};
 use crate::ffi;
 use foreign_types::ForeignTypeRef;
 use openssl_sys::X509_NAME;
@@ -55,6 +55,8 @@ impl CertificateRef {
     /// [`Error::Ssl`] when a common name is not valid in its declared type (a BMPString of
     /// odd length, say) or not valid UTF-8 once converted.
     pub fn subject_common_names(&self) -> Result<Vec<String>, Error> {
+        // Runs inside the verify callback too: only our own entries leave the queue.
+        let mark = ErrorMark::set();
         // SAFETY: the name belongs to the live certificate.
         let name = unsafe { openssl_sys::X509_get_subject_name(self.as_ptr()) };
         let mut out = Vec::new();
@@ -71,11 +73,8 @@ impl CertificateRef {
             let data = unsafe {
                 openssl_sys::X509_NAME_ENTRY_get_data(openssl_sys::X509_NAME_get_entry(name, pos))
             };
-            let undecodable = |why: &str| {
-                let mut stack = ErrorStack::drain();
-                stack.push_hint(format!("subject common name {} {why}", out.len() + 1));
-                Error::Ssl(stack)
-            };
+            let undecodable =
+                |why: &str| mark.error(format!("subject common name {} {why}", out.len() + 1));
             let mut utf8: *mut u8 = std::ptr::null_mut();
             // SAFETY: data is a live ASN1_STRING; on success utf8 is an OPENSSL_malloc'd buffer.
             let len = unsafe { openssl_sys::ASN1_STRING_to_UTF8(&mut utf8, data) };
@@ -137,6 +136,8 @@ impl CertificateRef {
 
     /// Decodes the subjectAltName extension (`X509_get_ext_d2i`).
     pub(super) fn alt_names(&self) -> AltNames {
+        // Runs inside the verify callback too: leave the queue as OpenSSL filled it.
+        let _mark = ErrorMark::set();
         let mut crit: c_int = 0;
         // SAFETY: X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null) that we own;
         // `crit` tells absent (-1) and duplicated (-2) from undecodable (null with >= 0).
@@ -149,7 +150,6 @@ impl CertificateRef {
             )
         } as *mut openssl_sys::OPENSSL_STACK;
         if names.is_null() {
-            ErrorStack::clear();
             return if crit == -1 {
                 AltNames::Absent
             } else {
@@ -218,6 +218,7 @@ unsafe extern "C" fn free_general_name(p: *mut c_void) {
 }
 
 fn name_one_line(name: *mut X509_NAME) -> String {
+    let _mark = ErrorMark::set();
     let Ok(bio) = MemBio::new() else {
         return String::new();
     };

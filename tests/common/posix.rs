@@ -114,3 +114,15 @@ pub fn set_linger_zero(fd: RawFd) {
 pub fn fd_target(fd: RawFd) -> Option<PathBuf> {
     std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()
 }
+
+/// Whether two descriptors refer to the same file (device and inode): the stream's own
+/// duplicate of a transport's descriptor has another number but the same file.
+pub fn same_file(a: RawFd, b: RawFd) -> bool {
+    // SAFETY: fstat fills the zeroed structs; a bad descriptor only makes it fail.
+    unsafe {
+        let (mut sa, mut sb): (libc::stat, libc::stat) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::fstat(a, &mut sa) == 0
+            && libc::fstat(b, &mut sb) == 0
+            && (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+    }
+}
