@@ -204,3 +204,60 @@ unsafe fn store_certificates(store: *mut openssl_sys::X509_STORE) -> Vec<Certifi
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Context;
+
+    /// The certificates OpenSSL's own `X509_STORE_set_default_paths` loads.
+    fn openssl_default_certificates() -> usize {
+        // SAFETY: a fresh store, freed at the end; nothing else sees it.
+        unsafe {
+            let store = openssl_sys::X509_STORE_new();
+            assert!(!store.is_null());
+            openssl_sys::X509_STORE_set_default_paths(store);
+            crate::error::ErrorStack::clear();
+            let n = store_certificates(store).len();
+            openssl_sys::X509_STORE_free(store);
+            n
+        }
+    }
+
+    fn recorded(ctx: &Context) -> (usize, Vec<PathBuf>) {
+        match &ctx.to_builder().trust.sources[..] {
+            [TrustSource::Loaded { certificates, dirs }] => (certificates.len(), dirs.clone()),
+            _ => panic!("a built context records its trust as one loaded source"),
+        }
+    }
+
+    #[test]
+    fn default_trust_is_made_explicit() {
+        let implied = Context::builder().build().unwrap();
+        let (count, dirs) = recorded(&implied);
+        assert_eq!(count, openssl_default_certificates());
+        assert_eq!(dirs, default_dirs());
+        let explicit = Context::builder()
+            .verify_location(VerifyLocation::Default)
+            .build()
+            .unwrap();
+        assert_eq!(recorded(&explicit), (count, dirs.clone()));
+        // Rebuilt, and with the defaults added again: the same, nothing doubled.
+        let again = implied
+            .to_builder()
+            .verify_location(VerifyLocation::Default)
+            .build()
+            .unwrap();
+        assert_eq!(recorded(&again), (count, dirs));
+        // Explicit trust without the defaults has none of them.
+        let pem = Context::builder()
+            .ca_certificates_pem(&crate::testing::TestPki::new().unwrap().root_pem())
+            .build()
+            .unwrap();
+        assert_eq!(recorded(&pem), (1, Vec::new()));
+        assert_eq!(
+            recorded(&pem.to_builder().build().unwrap()),
+            (1, Vec::new())
+        );
+    }
+}
