@@ -172,6 +172,8 @@ pub(crate) fn load_private_key_file(
 /// Where credentials are installed: a whole context or one connection.
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
+    /// A context being built, that no other thread can reach yet: a built context never
+    /// changes (OpenSSL forbids changing an `SSL_CTX` that connections are made from).
     Context(*mut SSL_CTX),
     Connection(*mut SSL),
 }
