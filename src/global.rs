@@ -103,16 +103,24 @@ fn update(change: impl FnOnce(ContextBuilder) -> ContextBuilder) -> Result<(), E
     if let Some((index, current)) = scope {
         // Thread-local: nothing to serialise. No borrow is held while building.
         let next = change(current.to_builder()).build()?;
-        OVERRIDES.with(|o| {
-            if let Some(slot) = o.borrow_mut().get_mut(index) {
-                *slot = next;
-            }
+        // The replaced context is dropped after the borrow ends: freeing it runs the Drop of
+        // the callbacks it owns, which may use the global context.
+        let replaced = OVERRIDES.with(|o| {
+            o.borrow_mut()
+                .get_mut(index)
+                .map(|slot| std::mem::replace(slot, next))
         });
+        drop(replaced);
         return Ok(());
     }
     let _serial = UPDATES.lock().unwrap_or_else(PoisonError::into_inner);
     let next = change(process_context()?.to_builder()).build()?;
-    *GLOBAL.write().unwrap_or_else(PoisonError::into_inner) = Some(next);
+    // Swapped under the write lock, freed after it (readers wait only for the swap).
+    let replaced = GLOBAL
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .replace(next);
+    drop(replaced);
     Ok(())
 }
 
@@ -136,7 +144,9 @@ pub fn with_global_context<R>(ctx: &Context, f: impl FnOnce() -> R) -> R {
     struct Pop;
     impl Drop for Pop {
         fn drop(&mut self) {
-            OVERRIDES.with(|o| o.borrow_mut().pop());
+            // Dropped after the borrow ends (see `update`).
+            let popped = OVERRIDES.with(|o| o.borrow_mut().pop());
+            drop(popped);
         }
     }
     OVERRIDES.with(|o| o.borrow_mut().push(ctx.clone()));
