@@ -187,7 +187,9 @@ impl ContextBuilder {
     /// them even if the file changes or goes away. `VerifyLocation::Default` is made explicit
     /// the same way (the default CA file's certificates, and the default directory).
     /// A directory ([`VerifyLocation::Dir`]) is different: OpenSSL looks certificates up in it
-    /// when it verifies a peer, so its current contents count.
+    /// when it verifies a peer, so its current contents count. On a builder from
+    /// `to_builder`, the recorded trust is explicit: a location added there adds to it (the
+    /// default paths stay if they were in effect).
     pub fn verify_location(mut self, location: VerifyLocation) -> Self {
         self.trust.add_location(location);
         self
