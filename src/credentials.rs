@@ -10,17 +10,26 @@ use std::any::Any;
 use std::os::raw::{c_char, c_int, c_long, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Supplies the password of an encrypted private key. The argument is OpenSSL's `rwflag`:
 /// `true` when the key is being written (encrypted), `false` when it is being read.
 pub type PasswordCallback = dyn Fn(bool) -> Vec<u8> + Send + Sync + 'static;
 
 foreign_types::foreign_type! {
-    /// An owned `EVP_PKEY`.
+    /// An owned `EVP_PKEY` (reference counted: `clone` shares the key, as contexts rebuilt
+    /// from one another do).
     pub(crate) unsafe type PrivateKey: Send + Sync {
         type CType = EVP_PKEY;
         fn drop = openssl_sys::EVP_PKEY_free;
+        fn clone = pkey_up_ref;
     }
+}
+
+unsafe fn pkey_up_ref(key: *mut EVP_PKEY) -> *mut EVP_PKEY {
+    // SAFETY: the caller (foreign_types' Clone) passes a live EVP_PKEY.
+    unsafe { openssl_sys::EVP_PKEY_up_ref(key) };
+    key
 }
 
 /// The password source while OpenSSL decodes a key.
@@ -41,7 +50,8 @@ unsafe extern "C" fn password_trampoline(
     let Some(callback) = source.callback else {
         return -1;
     };
-    match catch_unwind(AssertUnwindSafe(|| callback(rwflag != 0))) {
+    // The password is wiped as soon as OpenSSL has its copy.
+    match catch_unwind(AssertUnwindSafe(|| Zeroizing::new(callback(rwflag != 0)))) {
         Ok(password) => {
             let n = password.len().min(size.max(0) as usize);
             // SAFETY: OpenSSL's buffer holds `size` bytes and n <= size.
@@ -135,9 +145,35 @@ pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::InvalidArgument(format!("cannot read {what} {}: {e}", path.display())))
 }
 
+/// Decodes a certificate chain: PEM (leaf first), or a single DER certificate.
+pub(crate) fn load_chain(data: &[u8]) -> Result<Vec<Certificate>, Error> {
+    if looks_like_pem(data) {
+        Certificate::stack_from_pem(data)
+    } else {
+        Ok(vec![Certificate::from_der(data)?])
+    }
+}
+
+/// Reads and decodes a certificate chain file (PEM or DER).
+pub(crate) fn load_chain_file(path: &Path) -> Result<Vec<Certificate>, Error> {
+    let data = read_file(path, "certificate chain file")?;
+    load_chain(&data).map_err(|e| with_path(e, path))
+}
+
+/// Reads and decodes a private key file; the file's bytes are wiped once decoded.
+pub(crate) fn load_private_key_file(
+    path: &Path,
+    password: Option<&PasswordCallback>,
+) -> Result<PrivateKey, Error> {
+    let data = Zeroizing::new(read_file(path, "private key file")?);
+    load_private_key(&data, password).map_err(|e| with_path(e, path))
+}
+
 /// Where credentials are installed: a whole context or one connection.
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
+    /// A context being built, that no other thread can reach yet: a built context never
+    /// changes (OpenSSL forbids changing an `SSL_CTX` that connections are made from).
     Context(*mut SSL_CTX),
     Connection(*mut SSL),
 }
@@ -206,17 +242,12 @@ impl Target {
 
     /// Loads a chain from PEM bytes, or a single DER certificate.
     pub(crate) fn use_chain_bytes(self, data: &[u8]) -> Result<(), Error> {
-        let chain = if looks_like_pem(data) {
-            Certificate::stack_from_pem(data)?
-        } else {
-            vec![Certificate::from_der(data)?]
-        };
-        self.use_chain(&chain)
+        self.use_chain(&load_chain(data)?)
     }
 
     pub(crate) fn use_chain_file(self, path: &Path) -> Result<(), Error> {
-        let data = read_file(path, "certificate chain file")?;
-        self.use_chain_bytes(&data).map_err(|e| with_path(e, path))
+        let chain = load_chain_file(path)?;
+        self.use_chain(&chain).map_err(|e| with_path(e, path))
     }
 
     pub(crate) fn use_key_bytes(
@@ -233,9 +264,8 @@ impl Target {
         path: &Path,
         password: Option<&PasswordCallback>,
     ) -> Result<(), Error> {
-        let data = read_file(path, "private key file")?;
-        self.use_key_bytes(&data, password)
-            .map_err(|e| with_path(e, path))
+        let key = load_private_key_file(path, password)?;
+        self.use_key(&key).map_err(|e| with_path(e, path))
     }
 }
 
@@ -249,7 +279,8 @@ fn key_mismatch(e: Error) -> Error {
     }
 }
 
-fn with_path(e: Error, path: &Path) -> Error {
+/// Adds "while loading PATH" to an OpenSSL error.
+pub(crate) fn with_path(e: Error, path: &Path) -> Error {
     match e {
         Error::Ssl(mut stack) => {
             stack.push_hint(format!("while loading {}", path.display()));

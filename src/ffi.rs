@@ -24,7 +24,6 @@ extern "C" {
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
 
     pub fn SSL_CTX_set_default_verify_file(ctx: *mut SSL_CTX) -> c_int;
-    pub fn SSL_CTX_set_default_verify_dir(ctx: *mut SSL_CTX) -> c_int;
 
     pub fn SSL_get1_session(ssl: *mut SSL) -> *mut openssl_sys::SSL_SESSION;
     pub fn SSL_SESSION_is_resumable(s: *const openssl_sys::SSL_SESSION) -> c_int;

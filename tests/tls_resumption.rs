@@ -167,6 +167,29 @@ fn a_session_from_another_server_context_is_not_resumed() {
 }
 
 #[test]
+fn a_session_does_not_resume_on_a_rebuilt_context() {
+    within(TLS_LIMIT, || {
+        let pki = TestPki::new().unwrap();
+        for kind in [Kind::Tls12SessionId, Kind::Tls12Ticket, Kind::Tls13Ticket] {
+            let one = server_ctx(&pki, kind, SessionCacheMode::SERVER);
+            let (_, _, session) = connect_once(&pki, &one, kind.version(), None, true);
+            let session = session.expect("a session");
+            // Same settings and certificate, new session cache and ticket keys.
+            let rebuilt = one.to_builder().build().unwrap();
+            let (c, s, _) =
+                connect_once(&pki, &rebuilt, kind.version(), Some(session.clone()), true);
+            assert!(
+                !c && !s,
+                "{kind:?}: a rebuilt context has its own cache and keys"
+            );
+            // The original context still resumes it.
+            let (c, s, _) = connect_once(&pki, &one, kind.version(), Some(session), true);
+            assert!(c && s, "{kind:?}: the original context resumes");
+        }
+    });
+}
+
+#[test]
 fn our_client_resumes_with_s_server() {
     if !have_openssl_cli() {
         return;

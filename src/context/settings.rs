@@ -170,14 +170,19 @@ bit_set! {
 }
 
 /// Where trusted CA certificates come from (cl+ssl's `:verify-location`).
+///
+/// Files are read when the context is built, and a context records the certificates it
+/// loaded ([`Context::to_builder`](super::Context::to_builder) does not read them again);
+/// directories are consulted by OpenSSL whenever it verifies a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyLocation {
-    /// OpenSSL's default file and directory (`SSL_CTX_set_default_verify_paths`; honours
-    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    /// OpenSSL's default file and directory: [`DefaultFile`](VerifyLocation::DefaultFile)
+    /// and [`DefaultDir`](VerifyLocation::DefaultDir).
     Default,
-    /// OpenSSL's default CA file only.
+    /// OpenSSL's default CA file (`SSL_CERT_FILE`, else the compiled-in path), if it exists.
     DefaultFile,
-    /// OpenSSL's default CA directory only.
+    /// OpenSSL's default CA directories (`SSL_CERT_DIR`, a `:`-separated list, else the
+    /// compiled-in path), those that exist.
     DefaultDir,
     /// A PEM file of CA certificates.
     File(PathBuf),
