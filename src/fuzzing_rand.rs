@@ -173,6 +173,7 @@ unsafe extern "C" fn status() -> c_int {
 #[cfg(test)]
 mod tests {
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn reseeding_replays_the_same_bytes() {
         crate::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
         let a = crate::random_bytes(100).unwrap();

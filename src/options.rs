@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// Default size of the plaintext buffer behind `BufRead`.
 const DEFAULT_INPUT_BUFFER: usize = 16 * 1024;
@@ -29,7 +30,8 @@ struct Common {
     alpn: Vec<String>,
     chain: Option<Source>,
     key: Option<Source>,
-    password: Option<String>,
+    /// Wiped when the options (and the stream set-up) are done with it.
+    password: Option<Zeroizing<Vec<u8>>>,
     cipher_list: Option<String>,
     on_close: Option<CloseCallback>,
     input_buffer_size: Option<usize>,
@@ -45,7 +47,8 @@ struct Common {
 
 enum Source {
     File(PathBuf),
-    Pem(Vec<u8>),
+    /// Key PEM is wiped when dropped; certificate PEM is public anyway.
+    Pem(Zeroizing<Vec<u8>>),
 }
 
 macro_rules! common_setters {
@@ -78,20 +81,20 @@ macro_rules! common_setters {
 
         /// This side's certificate and chain as PEM text.
         pub fn certificate_chain_pem(mut self, pem: &[u8]) -> Self {
-            self.common.chain = Some(Source::Pem(pem.to_vec()));
+            self.common.chain = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
         }
 
         /// This side's private key as PEM text (or DER bytes), optionally encrypted.
         pub fn private_key_pem(mut self, pem: &[u8]) -> Self {
-            self.common.key = Some(Source::Pem(pem.to_vec()));
+            self.common.key = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
         }
 
         /// The password of an encrypted private key; without it the context's
         /// `pem_password_callback` is asked.
         pub fn password(mut self, password: &str) -> Self {
-            self.common.password = Some(password.to_string());
+            self.common.password = Some(Zeroizing::new(password.as_bytes().to_vec()));
             self
         }
 
@@ -114,8 +117,10 @@ macro_rules! common_setters {
         }
 
         /// Buffer writes up to this many bytes and send them as one record on `flush` or when
-        /// full (default 0: every `write` is sent at once). Unflushed data is lost on drop;
-        /// use [`SslStream::close`] or `flush`.
+        /// full (default 0: every `write` is sent at once). Like `BufWriter`, dropping the
+        /// stream makes one best-effort flush of what is buffered (errors ignored; on a
+        /// blocking transport it may block); [`SslStream::close`] or `flush` report errors. The
+        /// async stream cannot flush in `Drop`: flush or shut it down first.
         pub fn output_buffer_size(mut self, size: usize) -> Self {
             self.common.output_buffer_size = size;
             self
@@ -133,6 +138,12 @@ macro_rules! common_setters {
         /// [`Descriptor`](crate::Descriptor), [`FdTransport`](crate::FdTransport), `File`):
         /// OpenSSL then reads and writes the descriptor itself. Default `true`; `false`
         /// forces the custom BIO (the transport's `Read`/`Write` are called).
+        ///
+        /// OpenSSL works on the stream's own duplicate of the descriptor (`F_DUPFD_CLOEXEC`,
+        /// closed with the stream), so nothing done to the transport through
+        /// [`SslStream::get_mut`] can point it at another file. On the fd path OpenSSL writes
+        /// without `MSG_NOSIGNAL`: Rust programs ignore `SIGPIPE` by default (a vanished peer is
+        /// `BrokenPipe`), a C program hosting sslbridge must ignore it itself.
         pub fn unwrap_fd(mut self, unwrap: bool) -> Self {
             self.common.unwrap_fd = Some(unwrap);
             self
@@ -438,7 +449,7 @@ impl ServerOptions {
 
 /// Creates the `SSL`, the BIO and the stream, and applies the settings common to both sides.
 fn build_stream<T: Transport>(
-    common: Common,
+    mut common: Common,
     transport: T,
     is_client: bool,
     require_peer_certificate: bool,
@@ -557,11 +568,9 @@ fn build_stream<T: Transport>(
         None => {}
     }
     if let Some(key) = &common.key {
-        let password: Option<Arc<PasswordCallback>> = match &common.password {
-            Some(p) => {
-                let p = p.clone().into_bytes();
-                Some(Arc::new(move |_| p.clone()))
-            }
+        let password: Option<Arc<PasswordCallback>> = match common.password.take() {
+            // The copy handed to OpenSSL is wiped by the password trampoline.
+            Some(p) => Some(Arc::new(move |_| p.to_vec())),
             None => context_password(&context),
         };
         match key {

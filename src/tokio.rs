@@ -86,6 +86,9 @@
 //!   something (a reply to a TLS 1.3 KeyUpdate) polls the transport's write side from the
 //!   reading task, as with any TLS stream over one transport.
 //! - No `AsyncBufRead`: wrap the stream in `tokio::io::BufReader`.
+//! - `Drop` cannot flush (it has no task context): output buffered with
+//!   [`output_buffer_size`](ClientOptions::output_buffer_size) and not flushed is lost when the
+//!   stream is dropped. Call `flush().await` or `shutdown().await` first.
 
 use crate::{ClientOptions, Error, ServerOptions};
 use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};

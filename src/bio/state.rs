@@ -228,3 +228,176 @@ impl BioState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Pure Rust: run under Miri too (`cargo +nightly miri test --lib`), which checks the raw
+    //! copies into uninitialised memory and the pointer discipline shared with OpenSSL.
+
+    use super::*;
+    use crate::bio::method::guarded;
+    use crate::stream::SharedWithOpenSsl;
+    use std::collections::VecDeque;
+    use std::io::{Read, Write};
+    use std::mem::MaybeUninit;
+
+    /// A transport that replays scripted reads: data, errors, or a panic.
+    enum Step {
+        Data(Vec<u8>),
+        Fail(ErrorKind),
+        Panic,
+    }
+
+    struct Scripted {
+        steps: VecDeque<Step>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.steps.pop_front() {
+                None => Ok(0),
+                Some(Step::Data(mut data)) => {
+                    let n = data.len().min(buf.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    if n < data.len() {
+                        self.steps.push_front(Step::Data(data.split_off(n)));
+                    }
+                    Ok(n)
+                }
+                Some(Step::Fail(kind)) => Err(kind.into()),
+                Some(Step::Panic) => panic!("scripted transport panic"),
+            }
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn scripted(steps: Vec<Step>) -> Box<dyn Transport> {
+        Box::new(Scripted {
+            steps: steps.into(),
+            written: Vec::new(),
+        })
+    }
+
+    /// What OpenSSL's read callback does: ask for up to `len` bytes into its own
+    /// (uninitialised) buffer through the pointer it was given.
+    fn c_reads(state: *mut BioState, len: usize) -> Result<Vec<u8>, Option<ErrorKind>> {
+        let mut buf: Vec<MaybeUninit<u8>> = Vec::with_capacity(len);
+        // SAFETY: `state` is live and no Rust reference to it is live (the test's contract);
+        // `buf` has room for `len` bytes and is only written through raw copies.
+        let result = unsafe {
+            guarded(state, Err(None), |s| {
+                s.read_into(buf.as_mut_ptr().cast::<u8>(), len)
+                    .map_err(|e| Some(e.kind()))
+            })
+        };
+        result.map(|n| {
+            // SAFETY: read_into initialised the first n bytes.
+            unsafe { buf.set_len(n) };
+            buf.into_iter()
+                // SAFETY: every element below n was initialised.
+                .map(|b| unsafe { b.assume_init() })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn read_ahead_serves_small_reads_from_one_transport_read() {
+        let shared = SharedWithOpenSsl::new(BioState::new(
+            scripted(vec![Step::Data(b"hello, record layer".to_vec())]),
+            1024,
+        ));
+        let held_by_c = shared.as_ptr();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            got.extend(c_reads(held_by_c, 5).unwrap());
+        }
+        assert_eq!(got, b"hello, record layer");
+        assert_eq!(
+            shared.get().stats.reads,
+            1,
+            "one transport read for all four"
+        );
+        assert_eq!(c_reads(held_by_c, 5).unwrap(), b"");
+        assert!(shared.get().at_eof());
+    }
+
+    #[test]
+    fn stream_writes_between_callbacks_keep_the_c_pointer_valid() {
+        let mut shared = SharedWithOpenSsl::new(BioState::new(
+            scripted(vec![
+                Step::Data(b"abc".to_vec()),
+                Step::Fail(ErrorKind::ConnectionReset),
+                Step::Data(b"def".to_vec()),
+            ]),
+            16,
+        ));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"abc");
+        // The stream's own accesses between SSL_* calls, as after every call.
+        shared.get_mut().timed_out = false;
+        shared.get_mut().release_if_empty();
+        assert_eq!(
+            c_reads(held_by_c, 8).unwrap_err(),
+            Some(ErrorKind::ConnectionReset)
+        );
+        assert!(
+            shared.get_mut().error.take().is_none(),
+            "guarded leaves errors to fail()"
+        );
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"def");
+        // Moving the owner (returning a stream) keeps C's pointer valid.
+        let moved = shared;
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"");
+        assert_eq!(moved.get().stats.reads, 4);
+    }
+
+    #[test]
+    fn a_panicking_transport_is_parked_not_unwound_into_c() {
+        let mut shared = SharedWithOpenSsl::new(BioState::new(scripted(vec![Step::Panic]), 64));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(
+            c_reads(held_by_c, 8).unwrap_err(),
+            None,
+            "on_panic returned"
+        );
+        let payload = shared.get_mut().panic.take().expect("the panic is parked");
+        assert_eq!(
+            payload.downcast_ref::<&str>().copied(),
+            Some("scripted transport panic")
+        );
+    }
+
+    #[test]
+    fn memory_pipe_hands_over_one_record_per_read() {
+        let (mut peer, ours) = crate::transport::duplex(4096);
+        // Two records (3- and 2-byte bodies) and the start of a third, in one write.
+        peer.write_all(&[
+            23, 3, 3, 0, 3, b'a', b'b', b'c', 23, 3, 3, 0, 2, b'x', b'y', 23, 3,
+        ])
+        .unwrap();
+        let shared = SharedWithOpenSsl::new(BioState::new(Box::new(ours), 64));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(
+            c_reads(held_by_c, 100).unwrap(),
+            [23, 3, 3, 0, 3, b'a', b'b', b'c']
+        );
+        assert_eq!(
+            c_reads(held_by_c, 100).unwrap(),
+            [23, 3, 3, 0, 2, b'x', b'y']
+        );
+        assert_eq!(c_reads(held_by_c, 100).unwrap(), [23, 3]);
+        drop(peer);
+        assert_eq!(c_reads(held_by_c, 100).unwrap(), b"");
+        assert_eq!(shared.get().stats.reads, 4);
+    }
+}

@@ -232,6 +232,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn default_trust_is_made_explicit() {
         let implied = Context::builder().build().unwrap();
         let (count, dirs) = recorded(&implied);

@@ -32,8 +32,9 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 /// Reading returns `Ok(0)` only after the peer's close_notify; a transport EOF without it is an
 /// [`Error::UnexpectedEof`] (as an `io::Error` of kind `UnexpectedEof`). Writes are one TLS
 /// record per call unless an output buffer size was set. `Drop` frees everything without
-/// blocking and without sending close_notify; call [`close`](SslStream::close) (or
-/// [`shutdown`](SslStream::shutdown)) for an orderly end.
+/// sending close_notify (after one best-effort flush of an output buffer, as `BufWriter`
+/// does); call [`close`](SslStream::close) (or [`shutdown`](SslStream::shutdown)) for an
+/// orderly end.
 ///
 /// ```
 /// use std::io::{Read, Write};

@@ -1102,6 +1102,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn test_pki_is_send_sync() {
         fn check<T: Send + Sync + 'static>() {}
         check::<TestPki>();
@@ -1110,6 +1111,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn server_certificate_verifies_with_chain_purpose_and_names() {
         let pki = TestPki::new().unwrap();
         let server = pki.server(&["localhost", "127.0.0.1", "::1"]).unwrap();
@@ -1154,6 +1156,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn subject_alt_names_hold_dns_and_ip_entries() {
         let pki = TestPki::new().unwrap();
         let server = pki
@@ -1178,6 +1181,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn expired_and_not_yet_valid_fail_verification() {
         let pki = TestPki::new().unwrap();
         let (ok, text) = verify(&pki, &pki.expired(&["localhost"]).unwrap(), &[]);
@@ -1190,6 +1194,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn untrusted_and_self_signed_fail_verification() {
         let pki = TestPki::new().unwrap();
         let untrusted = pki.untrusted(&["localhost"]).unwrap();
@@ -1219,6 +1224,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn issued_by_root_verifies_and_sends_no_intermediate() {
         let pki = TestPki::new().unwrap();
         let leaf = pki.leaf("direct").issued_by_root().build().unwrap();
@@ -1228,6 +1234,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn client_and_without_server_auth_have_client_eku_only() {
         let pki = TestPki::new().unwrap();
         let client = pki.client("alice").unwrap();
@@ -1258,6 +1265,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn cn_only_has_no_subject_alt_name() {
         let pki = TestPki::new().unwrap();
         let leaf = pki.cn_only("legacy.example").unwrap();
@@ -1268,6 +1276,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn encrypted_key_decrypts_with_its_password_only() {
         let pki = TestPki::new().unwrap();
         let server = pki.server(&["localhost"]).unwrap();
@@ -1311,6 +1320,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn validity_after_2050_uses_generalized_time() {
         let pki = TestPki::new().unwrap();
         // 2051-06-01T00:00:00Z.
@@ -1331,6 +1341,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn rsa_leaves_work() {
         let pki = TestPki::new().unwrap();
         let leaf = pki
@@ -1360,6 +1371,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn ca_certificates_have_the_documented_shape() {
         let pki = TestPki::new().unwrap();
         let root = x509_text(&pki.root_pem(), &["-subject", "-issuer", "-text"]);
@@ -1419,6 +1431,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn every_test_pki_is_fresh() {
         let a = TestPki::new().unwrap();
         let b = TestPki::new().unwrap();
@@ -1429,6 +1442,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn serial_and_der_forms() {
         let pki = TestPki::new().unwrap();
         let leaf = pki
@@ -1464,6 +1478,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn invalid_arguments_are_rejected() {
         let pki = TestPki::new().unwrap();
         let invalid = |r: Result<CertifiedKey, Error>| matches!(r, Err(Error::InvalidArgument(_)));
@@ -1486,6 +1501,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn usable_from_many_threads() {
         let pki = std::sync::Arc::new(TestPki::new().unwrap());
         let handles: Vec<_> = (0..4)

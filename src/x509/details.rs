@@ -236,6 +236,7 @@ mod tests {
     use crate::x509::Certificate;
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn digest_names_round_trip() {
         for d in [
             Digest::Sha1,
@@ -251,6 +252,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn dates_after_2050_use_generalized_time() {
         let pki = crate::testing::TestPki::new().unwrap();
         // 2060-01-01T00:00:00Z and 2049-12-31T23:59:59Z (the last UTCTime second).
@@ -263,6 +265,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn digest_lengths() {
         let pki = crate::testing::TestPki::new().unwrap();
         let cert = Certificate::from_pem(&pki.server(&["x.test"]).unwrap().cert_pem).unwrap();

@@ -313,6 +313,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn malformed_input_is_an_error() {
         assert!(matches!(
             Certificate::from_der(b""),
@@ -339,6 +340,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn chain_with_a_corrupt_member_is_refused() {
         let pem = sample().to_pem().unwrap();
         let mut chain = pem.clone();
