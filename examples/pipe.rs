@@ -8,9 +8,7 @@
 //! ```
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Context, Pipes, ServerOptions, Verify};
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -91,13 +89,12 @@ fn child() -> Result<(), Box<dyn std::error::Error>> {
     let chain = std::env::var("PIPE_DEMO_CHAIN")?;
     let key = std::env::var("PIPE_DEMO_KEY")?;
     let bytes: usize = std::env::var("PIPE_DEMO_BYTES")?.parse()?;
-    // Own copies of descriptors 0 and 1 as Files (Rust's Stdin/Stdout buffer internally).
-    let stdin = File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
-    let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    // The child's whole side: its stdin and stdout on the fd path (OpenSSL writes the
+    // descriptors itself, so Stdout's line buffer is never involved and nothing needs flushing).
     let mut tls = ServerOptions::new()
         .certificate_chain_pem(chain.as_bytes())
         .private_key_pem(key.as_bytes())
-        .accept(Pipes::new(stdin, stdout))?;
+        .accept(Pipes::from_fds(std::io::stdin(), std::io::stdout()))?;
     eprintln!(
         "child: server on stdin/stdout, fd fast path: {}",
         tls.uses_fd_fast_path()

@@ -3,7 +3,7 @@
 //! ALPN selection.
 
 use crate::bio::BioState;
-use crate::error::{c_string, Error};
+use crate::error::{c_string, Error, Side};
 use crate::x509::verify_hostname;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::{SSL, X509_STORE_CTX};
@@ -50,12 +50,19 @@ pub(crate) struct Connection {
     pub(crate) sni_context: Option<Context>,
     /// A panic caught in a non-BIO callback.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
+    /// Which end this is, for error messages that name the setting of this side.
+    pub(crate) side: Side,
+    /// The header of the first record received (from the message callback, during the
+    /// handshake), to explain a peer that does not speak TLS.
+    pub(crate) first_header: Vec<u8>,
 }
 
 impl Connection {
-    pub(crate) fn new(bio: BioState) -> Connection {
+    pub(crate) fn new(bio: BioState, side: Side) -> Connection {
         Connection {
             bio,
+            side,
+            first_header: Vec::new(),
             check_hostname: None,
             verify_failure: None,
             alpn_server: None,
@@ -187,6 +194,7 @@ pub(crate) extern "C" fn verify_trampoline(
                 text: c_string(openssl_sys::X509_verify_cert_error_string(code as _)),
                 depth,
                 subject,
+                verified_by: conn.side,
             });
         }
         ok as c_int
@@ -314,6 +322,35 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
             conn.panic = Some(payload);
             openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL
         }
+    }
+}
+
+/// `SSL3_RT_HEADER`: the message callback's content type for a record header.
+const RECORD_HEADER: c_int = 256;
+
+/// The message callback, installed for the handshake only: keeps the first record header
+/// received, which explains a failure when the peer does not speak TLS (on the fd path it is
+/// all sslbridge can see of the peer's bytes).
+pub(crate) unsafe extern "C" fn message_trampoline(
+    write_p: c_int,
+    _version: c_int,
+    content_type: c_int,
+    buf: *const c_void,
+    len: usize,
+    ssl: *mut SSL,
+    _arg: *mut c_void,
+) {
+    if write_p != 0 || content_type != RECORD_HEADER || buf.is_null() {
+        return;
+    }
+    // SAFETY: OpenSSL calls this inside an SSL_* call on one of our SSLs.
+    let Some(conn) = (unsafe { connection(ssl) }) else {
+        return;
+    };
+    if conn.first_header.is_empty() {
+        // SAFETY: OpenSSL passes `len` readable bytes at `buf` for the duration of the call.
+        let header = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
+        conn.first_header = header.to_vec();
     }
 }
 

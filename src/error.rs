@@ -33,9 +33,8 @@ pub enum Error {
 
     /// The peer's certificate chain did not verify.
     #[error(
-        "certificate verification failed at depth {depth} ({subject}): {text} (X509 error {code}); \
-         trust the issuing CA with Context::builder().verify_location(..) or connect with Verify::None \
-         only if you accept an unauthenticated peer"
+        "certificate verification failed at depth {depth} ({subject}): {text} (X509 error {code}); {}",
+        verify_hint(*.verified_by)
     )]
     Verify {
         /// The X509 verify result code (`X509_V_ERR_*`, e.g. 10 for an expired certificate).
@@ -46,6 +45,9 @@ pub enum Error {
         depth: u32,
         /// The one-line subject name of the failing certificate.
         subject: String,
+        /// Which side verified (and rejected) its peer: a client checking a server, or a
+        /// server checking a client certificate. The message names the setting of that side.
+        verified_by: Side,
     },
 
     /// The certificate is valid but not for the host name (or IP address) we connected to.
@@ -75,6 +77,24 @@ pub enum Error {
     )]
     UnexpectedEof,
 
+    /// The peer's first bytes cannot start a TLS record: it speaks another protocol (a
+    /// plaintext port, an HTTP server, a STARTTLS protocol before its upgrade command).
+    #[error("{}", not_tls_message(.received))]
+    PeerNotTls {
+        /// The first bytes received from the peer: up to 16 on the custom BIO, the 5-byte
+        /// record header on the fd path.
+        received: Vec<u8>,
+    },
+
+    /// The peer ended the handshake (or the connection) with a fatal TLS alert.
+    #[error("{}", alert_message(*.alert, .name))]
+    PeerAlert {
+        /// The alert's code (RFC 8446 §6), e.g. 48 for `unknown_ca`.
+        alert: u8,
+        /// The alert's name, e.g. `"unknown_ca"`.
+        name: &'static str,
+    },
+
     /// A non-blocking operation needs the transport to become readable; call it again then.
     #[error("the operation would block until the transport is readable; retry it then")]
     WantRead,
@@ -87,8 +107,9 @@ pub enum Error {
     /// the transport's own timeout did. After a read timeout the stream stays usable; any
     /// other timeout leaves the TLS state mid-operation, so the stream refuses further I/O.
     #[error(
-        "the TLS {operation} did not complete before its deadline (the peer was slow or silent, \
-         or the transport's own timeout expired)"
+        "the TLS {operation} did not complete in time: the stream's deadline or the transport's \
+         own timeout expired (the peer was slow or silent), or, in a blocking connect/accept, the \
+         transport is non-blocking (use start() and handshake() for non-blocking transports)"
     )]
     Timeout {
         /// What timed out.
@@ -120,6 +141,113 @@ pub enum Error {
         /// What the first failure was.
         reason: String,
     },
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The end that sent the ClientHello.
+    Client,
+    /// The end that answered it.
+    Server,
+}
+
+fn verify_hint(side: Side) -> &'static str {
+    match side {
+        Side::Client => {
+            "trust the issuing CA (ContextBuilder::verify_location or ca_certificates_pem), or \
+             connect with Verify::None only if you accept an unauthenticated server"
+        }
+        Side::Server => {
+            "trust the CA that issued the client's certificate (ContextBuilder::verify_location \
+             or ca_certificates_pem on the server's context), or stop asking clients for \
+             certificates (ServerOptions::verify_mode(VerifyMode::NONE))"
+        }
+    }
+}
+
+/// The peer's bytes as text where they are printable ASCII, escaped elsewhere.
+fn printable(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|b| std::ascii::escape_default(*b))
+        .map(char::from)
+        .collect()
+}
+
+fn not_tls_message(received: &[u8]) -> String {
+    format!(
+        "the peer does not speak TLS: its first bytes were \"{}\", which cannot start a TLS \
+         record; is this a plaintext port, or a protocol that needs a STARTTLS (or CONNECT) \
+         command before the TLS handshake?",
+        printable(received)
+    )
+}
+
+/// The name of a TLS alert (RFC 8446 §6 and the TLS 1.2 ones OpenSSL still sends).
+pub(crate) fn alert_name(alert: u8) -> &'static str {
+    match alert {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => "unknown_alert",
+    }
+}
+
+fn alert_message(alert: u8, name: &str) -> String {
+    let about_our_certificate = matches!(alert, 42..=46 | 48 | 116);
+    if about_our_certificate {
+        format!(
+            "the peer rejected our certificate, or its absence (fatal TLS alert {name}, {alert}): \
+             check that we send a certificate chain (certificate_file / certificate_chain_pem and \
+             the matching private key) issued by a CA the peer trusts, complete with its \
+             intermediates, valid now and meant for this use"
+        )
+    } else if alert == 40 {
+        format!(
+            "the peer aborted the handshake with a fatal {name} alert ({alert}): no parameters in \
+             common (protocol versions, cipher suites, groups, signature algorithms), or, in TLS \
+             1.2, the peer required a client certificate we did not send"
+        )
+    } else if alert == 120 {
+        format!(
+            "the peer found no application protocol (ALPN) in common with ours (fatal TLS alert \
+             {name}, {alert}): compare the alpn_protocols of both ends"
+        )
+    } else {
+        format!("the peer aborted the connection with a fatal TLS alert: {name} ({alert})")
+    }
 }
 
 /// The operation a [`Error::Timeout`] interrupted.
@@ -171,9 +299,11 @@ impl Error {
             Error::StreamFailed { kind, .. } => *kind,
             Error::VerifyLocationNotFound(_) => io::ErrorKind::NotFound,
             Error::InvalidArgument(_) => io::ErrorKind::InvalidInput,
-            Error::Verify { .. } | Error::Hostname { .. } | Error::ServerCertificateMissing => {
-                io::ErrorKind::InvalidData
-            }
+            Error::Verify { .. }
+            | Error::Hostname { .. }
+            | Error::ServerCertificateMissing
+            | Error::PeerNotTls { .. } => io::ErrorKind::InvalidData,
+            Error::PeerAlert { .. } => io::ErrorKind::ConnectionAborted,
             _ => io::ErrorKind::Other,
         }
     }
@@ -346,6 +476,17 @@ impl ErrorStack {
     /// Whether any entry has this reason code (`SSL_R_*`, `X509_R_*`, …).
     pub fn has_reason(&self, reason: i32) -> bool {
         self.0.iter().any(|e| e.reason_code() == reason)
+    }
+
+    /// The fatal alert the peer sent, when an entry reports one: OpenSSL records a received
+    /// alert as an SSL error with reason `SSL_AD_REASON_OFFSET + alert`.
+    pub(crate) fn peer_alert(&self) -> Option<u8> {
+        let offset = openssl_sys::SSL_AD_REASON_OFFSET;
+        self.0.iter().find_map(|e| {
+            let alert = e.reason_code() - offset;
+            (e.library_code() == crate::ffi::ERR_LIB_SSL && (0..=255).contains(&alert))
+                .then_some(alert as u8)
+        })
     }
 
     /// An operating-system error OpenSSL recorded (library `ERR_LIB_SYS`), as an `io::Error`.

@@ -32,14 +32,35 @@ impl Fds {
 /// `ChildStderr`, `File`, `PipeReader`, `PipeWriter`, `TcpStream`, `UnixStream`), TLS runs on
 /// the fd fast path with one fd BIO per direction; otherwise through the custom BIO.
 ///
+/// The parent talks TLS over a child's pipes (here the child is this same program run with a
+/// flag, as in `examples/pipe.rs`; any program that speaks TLS on its stdin/stdout will do):
+///
 /// ```no_run
 /// use std::process::{Command, Stdio};
-/// let mut child = Command::new("openssl")
-///     .args(["s_server", "-quiet", "-cert", "cert.pem", "-key", "key.pem"])
-///     .stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
+/// let mut child = Command::new(std::env::current_exe()?)
+///     .arg("--tls-server-on-stdio")
+///     .stdin(Stdio::piped())
+///     .stdout(Stdio::piped())
+///     .spawn()?;
 /// let pipes = sslbridge::Pipes::new(child.stdout.take().unwrap(), child.stdin.take().unwrap());
-/// assert!(pipes.descriptors().is_some());
-/// # Ok::<(), std::io::Error>(())
+/// assert!(pipes.descriptors().is_some()); // the fd fast path
+/// let tls = sslbridge::ClientOptions::new().hostname("localhost").connect(pipes)?;
+/// # drop(tls);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The child's side is one line: its own stdin and stdout, on the fd path (OpenSSL writes the
+/// descriptors directly: nothing is buffered, nothing needs flushing):
+///
+/// ```no_run
+/// # let (chain, key) = (Vec::<u8>::new(), Vec::<u8>::new());
+/// let stdio = sslbridge::Pipes::from_fds(std::io::stdin(), std::io::stdout());
+/// let tls = sslbridge::ServerOptions::new()
+///     .certificate_chain_pem(&chain)
+///     .private_key_pem(&key)
+///     .accept(stdio)?;
+/// # drop(tls);
+/// # Ok::<(), sslbridge::Error>(())
 /// ```
 pub struct Pipes {
     reader: Box<dyn Read + Send>,

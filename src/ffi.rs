@@ -21,6 +21,20 @@ extern "C" {
     pub fn SSL_CTX_get_verify_depth(ctx: *const SSL_CTX) -> c_int;
     pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
     pub fn SSL_free_buffers(ssl: *mut SSL) -> c_int;
+    pub fn SSL_set_msg_callback(
+        ssl: *mut SSL,
+        cb: Option<
+            unsafe extern "C" fn(
+                write_p: c_int,
+                version: c_int,
+                content_type: c_int,
+                buf: *const c_void,
+                len: usize,
+                ssl: *mut SSL,
+                arg: *mut c_void,
+            ),
+        >,
+    );
     pub fn SSL_check_private_key(ssl: *const SSL) -> c_int;
 
     pub fn SSL_CTX_set_default_verify_file(ctx: *mut SSL_CTX) -> c_int;
@@ -58,6 +72,8 @@ pub const BIO_NOCLOSE: c_int = 0;
 pub const BIO_TYPE_DESCRIPTOR: c_int = 0x0100;
 /// `BIO_TYPE_SOURCE_SINK`: our BIO is the end of the chain.
 pub const BIO_TYPE_SOURCE_SINK: c_int = 0x0400;
+/// `ERR_LIB_SSL`: errors raised by libssl (received alerts among them).
+pub const ERR_LIB_SSL: i32 = 20;
 /// `SSL_R_UNEXPECTED_EOF_WHILE_READING`: OpenSSL 3's report of a truncated stream.
 pub const SSL_R_UNEXPECTED_EOF_WHILE_READING: i32 = 294;
 /// `XN_FLAG_ONELINE` without `ASN1_STRFLGS_ESC_MSB`, so UTF-8 names print as text, as

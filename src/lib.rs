@@ -63,9 +63,16 @@
 //!
 //! ## Features
 //!
-//! - `tokio` (off by default): the `sslbridge::tokio` module, async streams over any
-//!   tokio `AsyncRead + AsyncWrite` transport (`ClientOptions::connect_async`,
+//! All off by default.
+//!
+//! - `tokio`: the `sslbridge::tokio` module, async streams over any tokio
+//!   `AsyncRead + AsyncWrite` transport (`ClientOptions::connect_async`,
 //!   `ServerOptions::accept_async`), through the same BIO.
+//! - `vendored`: build OpenSSL from source (the `openssl-src` crate) instead of linking the
+//!   system library.
+//! - `fuzzing`: deterministic randomness so a fuzzer can replay recorded handshakes. It
+//!   **removes all security** and needs `--cfg fuzzing` as well (cargo-fuzz passes it); never
+//!   enable it in a program that talks to anything real.
 //!
 //! ## Verification
 //!
@@ -118,7 +125,7 @@ pub use context::{
     VerifyCallback, VerifyLocation, VerifyMode,
 };
 pub use credentials::PasswordCallback;
-pub use error::{Error, ErrorStack, OpenSslError, Operation};
+pub use error::{Error, ErrorStack, OpenSslError, Operation, Side};
 pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
 pub use global::{
     client_verify_default, global_context, load_global_verify_locations, set_client_verify_default,

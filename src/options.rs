@@ -3,15 +3,16 @@
 
 use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
 use crate::callbacks::{
-    alpn_wire, connection_index, verify_trampoline, AlpnCallback, Connection, SniCallback,
+    alpn_wire, connection_index, message_trampoline, verify_trampoline, AlpnCallback, Connection,
+    SniCallback,
 };
-use crate::context::{c_str, Context, ContextRef};
+use crate::context::{c_str, Context, ContextRef, VerifyMode};
 use crate::credentials::{PasswordCallback, Target};
-use crate::error::{cvt, cvt_p, Error, ErrorStack};
+use crate::error::{cvt, cvt_p, Error, ErrorStack, Side};
 use crate::fd::{descriptors_of, duplicate_descriptors, Descriptor};
 use crate::global::{client_verify_default, global_context, Verify};
 use crate::session::Session;
-use crate::stream::{CloseCallback, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
+use crate::stream::{CloseCallback, Deadlines, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
 use crate::transport::Transport;
 use foreign_types::ForeignType;
 use std::net::IpAddr;
@@ -150,13 +151,42 @@ macro_rules! common_setters {
         }
 
         /// Bounds the handshake and each later read and write (see
-        /// [`SslStream::set_read_timeout`]). On a descriptor sslbridge knows, it is enforced
-        /// with `poll` on a non-blocking descriptor (a blocking socket still behaves as
-        /// blocking to you); on other transports the transport's own timeouts govern and its
-        /// `TimedOut`/`WouldBlock` is reported as [`Error::Timeout`].
+        /// [`SslStream::set_read_timeout`]); expiry is [`Error::Timeout`].
+        ///
+        /// A deadline is enforced or refused, never ignored. It is enforced on the transports
+        /// whose waits sslbridge controls: descriptors it knows (`TcpStream`, `UnixStream`,
+        /// [`Pipes`](crate::Pipes) of descriptors, [`Descriptor`],
+        /// [`FdTransport`](crate::FdTransport); on either path, with `poll` on a non-blocking
+        /// descriptor, while a blocking socket still behaves as blocking to you) and
+        /// [`MemoryPipe`](crate::MemoryPipe). On any other transport (a `BufReader<TcpStream>`
+        /// inside `Pipes::new`, your own wrapper) `start`/`connect`/`accept` fail with
+        /// [`Error::InvalidArgument`] before any I/O: give sslbridge the descriptor instead, or
+        /// set the transport's own timeouts (its `TimedOut` is reported as [`Error::Timeout`],
+        /// and so is its `WouldBlock` during a blocking `connect`/`accept`). The async streams
+        /// refuse it too: use `tokio::time::timeout`.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use sslbridge::{ClientOptions, Error, Pipes};
+        /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+        /// // A wrapper sslbridge cannot see through: refused, before any I/O.
+        /// let wrapped = Pipes::new(std::io::BufReader::new(a.try_clone()?), a);
+        /// let refused = ClientOptions::new()
+        ///     .hostname("localhost")
+        ///     .timeout(Duration::from_secs(1))
+        ///     .start(wrapped);
+        /// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn timeout(mut self, timeout: Duration) -> Self {
             self.common.timeout = Some(timeout);
             self
+        }
+
+        /// Whether a blocking-style timeout was set (refused by the async streams).
+        #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+        pub(crate) fn has_timeout(&self) -> bool {
+            self.common.timeout.is_some()
         }
 
         /// Whether OpenSSL frees its record buffers whenever they are empty
@@ -320,7 +350,7 @@ impl ClientOptions {
     /// transport use [`start`](ClientOptions::start) and [`SslStream::handshake`].
     pub fn connect<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
-        stream.handshake()?;
+        stream.blocking_handshake()?;
         Ok(stream)
     }
 
@@ -349,6 +379,7 @@ impl ClientOptions {
 #[derive(Default)]
 pub struct ServerOptions {
     common: Common,
+    verify_mode: Option<VerifyMode>,
     alpn_select: Option<Arc<AlpnCallback>>,
     alpn_required: bool,
     sni_callback: Option<Arc<SniCallback>>,
@@ -370,6 +401,24 @@ impl ServerOptions {
         callback: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.alpn_select = Some(Arc::new(callback));
+        self
+    }
+
+    /// Whether to ask the client for a certificate, for this stream; default: the context's
+    /// verify mode, which is [`VerifyMode::NONE`] unless the context was built otherwise (no
+    /// certificate is requested). [`VerifyMode::PEER`] asks for one and verifies it when sent;
+    /// `PEER | FAIL_IF_NO_PEER_CERT` requires one. The peer's certificate is then
+    /// [`SslStream::peer_certificate`].
+    ///
+    /// ```
+    /// use sslbridge::{ServerOptions, VerifyMode};
+    /// let mutual_tls = ServerOptions::new()
+    ///     .verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT);
+    /// # drop(mutual_tls);
+    /// ```
+    #[doc(alias = "SSL_set_verify")]
+    pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
+        self.verify_mode = Some(mode);
         self
     }
 
@@ -410,12 +459,16 @@ impl ServerOptions {
             Some(alpn_wire(&self.common.alpn)?)
         };
         let has_sni = self.sni_callback.is_some();
+        let verify_mode = self.verify_mode;
         let mut stream = build_stream(self.common, transport, false, false)?;
         let ssl = stream.as_ptr();
         // SAFETY: ssl is the stream's live SSL and its context is live.
         unsafe {
             openssl_sys::SSL_set_accept_state(ssl);
-            let mode = openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl));
+            let mode = match verify_mode {
+                Some(mode) => mode.bits(),
+                None => openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl)),
+            };
             openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
             if openssl_sys::SSL_get_certificate(ssl).is_null() && !has_sni {
                 return Err(Error::InvalidArgument(
@@ -436,7 +489,7 @@ impl ServerOptions {
     /// Accepts: sets up and runs the handshake on a blocking transport.
     pub fn accept<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
-        stream.handshake()?;
+        stream.blocking_handshake()?;
         Ok(stream)
     }
 
@@ -484,14 +537,34 @@ fn build_stream<T: Transport>(
     // transports get the BIO's read-ahead buffer instead (their `read` needs an initialised
     // slice, and OpenSSL's read-ahead moves the unread rest of its buffer after every record
     // when a read brings several).
-    let openssl_read_ahead =
-        fd_fast_path || (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
+    let is_memory_pipe = (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
+    let openssl_read_ahead = fd_fast_path || is_memory_pipe;
+    // A deadline is enforced or refused, before any I/O: sslbridge bounds the waits of the
+    // descriptors it knows (with poll) and of its own MemoryPipe, and nothing else.
+    let deadlines = if fds.is_some() {
+        Deadlines::Descriptors
+    } else if is_memory_pipe {
+        Deadlines::MemoryPipe
+    } else {
+        Deadlines::Unsupported(std::any::type_name::<T>())
+    };
+    if common.timeout.is_some() {
+        deadlines.check()?;
+    }
+    // OpenSSL flushes the BIO after a handshake flight but not after SSL_write: a transport
+    // that buffers (BufWriter, Stdout, a framing layer) would keep the records.
+    let flush_after_write = !fd_fast_path && !is_memory_pipe && common.output_buffer_size == 0;
     let release_buffers = common.release_buffers.unwrap_or(true);
     let mut bio_state = BioState::new(Box::new(transport), read_ahead);
     bio_state.fd = fds.map(|f| f.read);
     // Allocated once; OpenSSL's copies of the pointer and the stream's accesses all go
     // through this one pointer (see SharedWithOpenSsl).
-    let conn = SharedWithOpenSsl::new(Connection::new(bio_state));
+    let side = if is_client {
+        Side::Client
+    } else {
+        Side::Server
+    };
+    let conn = SharedWithOpenSsl::new(Connection::new(bio_state, side));
     let conn_ptr: *mut Connection = conn.as_ptr();
     // SAFETY: the context is live; SSL_new returns an owned SSL or null.
     let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
@@ -510,6 +583,8 @@ fn build_stream<T: Transport>(
             fd_fast_path,
             user_nonblocking,
             emulating_blocking: false,
+            deadlines,
+            flush_after_write,
             handshake_timeout: common.timeout,
             read_timeout: common.timeout,
             write_timeout: common.timeout,
@@ -535,6 +610,9 @@ fn build_stream<T: Transport>(
         if openssl_read_ahead {
             crate::ffi::SSL_set_read_ahead(ssl, 1);
         }
+        // For the handshake only (the stream removes it after): keeps the first record header
+        // received, to explain a peer that does not speak TLS.
+        crate::ffi::SSL_set_msg_callback(ssl, Some(message_trampoline));
         let release = if release_buffers {
             openssl_sys::SSL_MODE_RELEASE_BUFFERS
         } else {

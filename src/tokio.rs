@@ -380,11 +380,8 @@ impl<S> fmt::Debug for SslStream<S> {
 }
 
 /// The blocking `timeout` option cannot work here: every `Pending` would count as expiry.
-fn refuse_blocking_timeout<S>(stream: &crate::SslStream<AsyncTransport<S>>) -> Result<(), Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    if stream.read_timeout().is_some() || stream.write_timeout().is_some() {
+fn refuse_blocking_timeout(has_timeout: bool) -> Result<(), Error> {
+    if has_timeout {
         return Err(Error::InvalidArgument(
             "the timeout option applies to blocking streams only; wrap the async operation in \
              tokio::time::timeout instead"
@@ -399,7 +396,6 @@ fn into_async<S>(stream: crate::SslStream<AsyncTransport<S>>) -> Result<SslStrea
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    refuse_blocking_timeout(&stream)?;
     let mut stream = stream;
     // Drop has no task context to flush with: the async stream's buffered output must be
     // flushed (or the stream shut down) before it is dropped.
@@ -414,6 +410,7 @@ impl ClientOptions {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
     }
 
@@ -437,6 +434,7 @@ impl ServerOptions {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
     }
 

@@ -204,6 +204,9 @@ pub struct MemoryPipe {
     nonblocking: bool,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// The deadline of the TLS operation in progress, set by the stream that owns this end;
+    /// blocking waits end there too (with `TimedOut`).
+    stream_deadline: Option<Instant>,
 }
 
 /// Two connected [`MemoryPipe`] ends; each direction buffers up to `capacity` bytes (at least 1).
@@ -236,7 +239,13 @@ impl MemoryPipe {
             nonblocking: false,
             read_timeout: None,
             write_timeout: None,
+            stream_deadline: None,
         }
+    }
+
+    /// Bounds blocking waits by the deadline of the stream's operation in progress.
+    pub(crate) fn set_stream_deadline(&mut self, deadline: Option<Instant>) {
+        self.stream_deadline = deadline;
     }
 
     /// In non-blocking mode reads and writes that cannot proceed return `WouldBlock`.
@@ -271,8 +280,14 @@ impl MemoryPipe {
         self.incoming.lock().data.len()
     }
 
-    fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-        timeout.map(|t| Instant::now() + t)
+    /// The end of a blocking wait: this end's own timeout or the stream's deadline, whichever
+    /// comes first.
+    fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
+        let own = timeout.map(|t| Instant::now() + t);
+        match (own, self.stream_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -303,7 +318,7 @@ impl MemoryPipe {
         if len == 0 {
             return Ok(0);
         }
-        let deadline = Self::deadline(self.read_timeout);
+        let deadline = self.deadline(self.read_timeout);
         let shared = &*self.incoming;
         let mut channel = shared.lock();
         while channel.data.is_empty() {
@@ -338,7 +353,7 @@ impl Write for MemoryPipe {
         if buf.is_empty() {
             return Ok(0);
         }
-        let deadline = Self::deadline(self.write_timeout);
+        let deadline = self.deadline(self.write_timeout);
         let shared = &*self.outgoing;
         let mut channel = shared.lock();
         loop {

@@ -154,9 +154,15 @@ fn none_accepts_every_bad_certificate_and_data_flows() {
             fx.pki.server(&["example.com"]).unwrap(),
         ];
         for cert in &certs {
-            // The context's verify mode is PEER (the default); Verify::None still decides.
-            assert!(trusting(&fx).verify_mode().contains(VerifyMode::PEER));
-            let (client, server) = try_connect(client(&fx, Verify::None, "localhost"), cert);
+            // Even a context whose verify mode is PEER: Verify::None decides.
+            let peer_ctx = Context::builder()
+                .ca_certificates_pem(&fx.pki.root_pem())
+                .verify_mode(VerifyMode::PEER)
+                .build()
+                .unwrap();
+            assert!(peer_ctx.verify_mode().contains(VerifyMode::PEER));
+            let options = client(&fx, Verify::None, "localhost").context(peer_ctx);
+            let (client, server) = try_connect(options, cert);
             let mut client = client.expect("Verify::None connects");
             let mut server = server.expect("server side");
             let t = thread::spawn(move || {

@@ -48,10 +48,24 @@ pub(crate) struct BioState {
     pub(crate) fd: Option<std::os::fd::RawFd>,
     /// Record boundaries, for the in-memory pipe's direct hand-off.
     record: RecordCursor,
+    /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer
+    /// that does not speak TLS.
+    pub(crate) first_bytes: Vec<u8>,
 }
+
+/// How many of the peer's first bytes are kept for error messages.
+pub(crate) const FIRST_BYTES: usize = 16;
 
 /// The smallest read window: a handshake flight or a small record in one read.
 const MIN_WINDOW: usize = 4096;
+
+/// Appends to `kept` what it still lacks of the first [`FIRST_BYTES`] bytes.
+fn keep_first_bytes(kept: &mut Vec<u8>, delivered: &[u8]) {
+    if kept.len() < FIRST_BYTES {
+        let take = (FIRST_BYTES - kept.len()).min(delivered.len());
+        kept.extend_from_slice(&delivered[..take]);
+    }
+}
 
 impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
@@ -70,6 +84,7 @@ impl BioState {
             timed_out: false,
             fd: None,
             record: RecordCursor::default(),
+            first_bytes: Vec::new(),
         }
     }
 
@@ -81,6 +96,13 @@ impl BioState {
                 "the transport was taken from the stream",
             )),
         }
+    }
+
+    /// The transport, when it is sslbridge's own `MemoryPipe`.
+    pub(crate) fn memory_pipe(&mut self) -> Option<&mut MemoryPipe> {
+        self.transport
+            .as_deref_mut()
+            .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -126,7 +148,9 @@ impl BioState {
                 self.stats.reads += 1;
                 if let Ok(n) = result {
                     // SAFETY: read_raw_limited initialised `out[..n]`.
-                    cursor.consume(unsafe { std::slice::from_raw_parts(out, n) });
+                    let delivered = unsafe { std::slice::from_raw_parts(out, n) };
+                    cursor.consume(delivered);
+                    keep_first_bytes(&mut self.first_bytes, delivered);
                 }
                 self.eof = matches!(result, Ok(0));
                 return result;
@@ -174,6 +198,7 @@ impl BioState {
                     // A transport claiming more than it was given is broken; never trust it
                     // with an out-of-bounds index.
                     self.end = n.min(want).min(self.read_ahead.len());
+                    keep_first_bytes(&mut self.first_bytes, &self.read_ahead[..self.end]);
                     if self.end == want {
                         self.window = (want * 2).min(self.read_ahead_capacity);
                     }

@@ -114,7 +114,7 @@ impl Default for ContextBuilder {
             session_cache_mode: SessionCacheMode::SERVER,
             trust: Trust::default(),
             verify_depth: 100,
-            verify_mode: VerifyMode::PEER,
+            verify_mode: VerifyMode::NONE,
             verify_callback: None,
             cipher_list: None,
             ciphersuites: None,
@@ -209,9 +209,23 @@ impl ContextBuilder {
         self
     }
 
-    /// The verify mode; default [`VerifyMode::PEER`]. On a server `PEER` asks clients for a
-    /// certificate and `PEER | FAIL_IF_NO_PEER_CERT` requires one. A client stream's own
-    /// [`Verify`](crate::Verify) setting decides for the client side.
+    /// The verify mode servers made from this context use; default [`VerifyMode::NONE`]: no
+    /// client certificate is requested (OpenSSL's default; cl+ssl's `make-context` defaults to
+    /// `PEER`, which made every server ask every client, so browsers showed a certificate
+    /// picker and clients offering an unrelated certificate were rejected). `PEER` asks clients
+    /// for a certificate and verifies it when one is sent; `PEER | FAIL_IF_NO_PEER_CERT`
+    /// requires one. [`ServerOptions::verify_mode`](crate::ServerOptions::verify_mode) decides
+    /// per stream. For clients the stream's own [`Verify`](crate::Verify) setting decides.
+    ///
+    /// ```
+    /// use sslbridge::{Context, VerifyMode};
+    /// assert_eq!(Context::builder().build()?.verify_mode(), VerifyMode::NONE);
+    /// let mtls = Context::builder()
+    ///     .verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT)
+    ///     .build()?;
+    /// assert!(mtls.verify_mode().contains(VerifyMode::FAIL_IF_NO_PEER_CERT));
+    /// # Ok::<(), sslbridge::Error>(())
+    /// ```
     pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
         self.verify_mode = mode;
         self

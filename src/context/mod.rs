@@ -152,8 +152,10 @@ impl ContextRef {
 }
 
 impl Context {
-    /// A builder with cl+ssl's defaults: TLS 1.2 and up, `SSL_OP_ALL`, server session cache,
-    /// OpenSSL's default verify paths, verify depth 100, verify mode `PEER`.
+    /// A builder with cl+ssl's defaults (TLS 1.2 and up, `SSL_OP_ALL`, server session cache,
+    /// OpenSSL's default verify paths, verify depth 100) except the verify mode, which is
+    /// OpenSSL's `NONE`: servers request no client certificate unless asked to (see
+    /// [`ContextBuilder::verify_mode`]).
     pub fn builder() -> ContextBuilder {
         ContextBuilder::default()
     }

@@ -11,7 +11,7 @@ pub(crate) use shared::SharedWithOpenSsl;
 use crate::bio::TransportStats;
 use crate::callbacks::Connection;
 use crate::context::Context;
-use crate::error::{Error, ErrorStack, Operation};
+use crate::error::{alert_name, Error, ErrorStack, Operation};
 use crate::fd::Fds;
 use crate::ffi;
 use crate::sys::{self, Readiness};
@@ -88,12 +88,43 @@ pub struct SslStream<T> {
     handshake_done: bool,
     peer_closed: bool,
     close_notify_sent: bool,
+    /// A flush after a write would have blocked: the next write, flush or read retries it.
+    flush_pending: bool,
     failed: Option<Failure>,
     /// Drop flushes the output buffer (false for the async stream, which has no task
     /// context in `Drop`).
     flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// How a stream bounds the time an operation may wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Deadlines {
+    /// `poll` on the stream's own duplicates of the transport's descriptors.
+    Descriptors,
+    /// The waits of sslbridge's own `MemoryPipe`, bounded by the operation's deadline.
+    MemoryPipe,
+    /// Nothing sslbridge can bound (the transport's type, for the message): a deadline is
+    /// refused rather than silently ignored.
+    Unsupported(&'static str),
+}
+
+impl Deadlines {
+    /// `Ok` when a deadline can be enforced; else the error that says what to do instead.
+    pub(crate) fn check(self) -> Result<(), Error> {
+        match self {
+            Deadlines::Unsupported(transport) => Err(Error::InvalidArgument(format!(
+                "a timeout cannot be enforced on a transport of type `{transport}`: sslbridge \
+                 bounds the waits of descriptors it knows (TcpStream, UnixStream, Pipes of \
+                 descriptors, Descriptor, FdTransport) and of its MemoryPipe only; give it the \
+                 descriptor (e.g. the TcpStream itself, Pipes::from_fds or FdTransport::new), or \
+                 set the transport's own timeouts (e.g. TcpStream::set_read_timeout) and no \
+                 sslbridge timeout"
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The first fatal error of a stream, which every later call reports.
@@ -104,7 +135,7 @@ struct Failure {
 }
 
 /// How operations wait: descriptors, deadlines and who owns blocking behaviour.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct IoMode {
     /// The transport's descriptors, when sslbridge knows them (fd path or custom BIO).
     pub(crate) fds: Option<Fds>,
@@ -114,6 +145,11 @@ pub(crate) struct IoMode {
     pub(crate) user_nonblocking: bool,
     /// sslbridge set `O_NONBLOCK` to enforce deadlines with `poll`, and restores it at the end.
     pub(crate) emulating_blocking: bool,
+    /// How deadlines are enforced on this transport, if they can be.
+    pub(crate) deadlines: Deadlines,
+    /// Flush the transport after each write that produced records (custom BIO, no output
+    /// buffer, not a MemoryPipe).
+    pub(crate) flush_after_write: bool,
     pub(crate) handshake_timeout: Option<Duration>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) write_timeout: Option<Duration>,
@@ -161,6 +197,7 @@ impl<T> SslStream<T> {
             peer_closed: false,
             close_notify_sent: false,
             failed: None,
+            flush_pending: false,
             flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,
@@ -173,6 +210,7 @@ impl<T> SslStream<T> {
 
     /// Whether `Drop` makes a best-effort flush of the output buffer (the async stream
     /// cannot: it has no task context there).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn set_flush_on_drop(&mut self, flush: bool) {
         self.flush_on_drop = flush;
     }
@@ -221,6 +259,8 @@ impl<T> SslStream<T> {
         };
         match self.drive(Operation::Handshake, call)? {
             Some(_) => {
+                // SAFETY: ssl is live; the message callback is only needed during the handshake.
+                unsafe { ffi::SSL_set_msg_callback(self.ssl, None) };
                 if self.require_peer_certificate && self.peer_certificate().is_none() {
                     return Err(self.fail(Error::ServerCertificateMissing));
                 }
@@ -229,6 +269,18 @@ impl<T> SslStream<T> {
                 Ok(())
             }
             None => Err(self.fail(Error::UnexpectedEof)),
+        }
+    }
+
+    /// The handshake of the blocking `connect`/`accept`: a transport that says "would block"
+    /// there has had its own timeout expire (or is non-blocking, which needs `start` and
+    /// `handshake` instead), so that is a handshake timeout, not a retry.
+    pub(crate) fn blocking_handshake(&mut self) -> Result<(), Error> {
+        match self.handshake() {
+            Err(e) if e.is_would_block() => Err(self.fail(Error::Timeout {
+                operation: Operation::Handshake,
+            })),
+            other => other,
         }
     }
 
@@ -243,6 +295,9 @@ impl<T> SslStream<T> {
             return Ok(0);
         }
         self.handshake()?;
+        if self.flush_pending {
+            self.flush_written_records();
+        }
         if self.peer_closed {
             return Ok(0);
         }
@@ -267,13 +322,21 @@ impl<T> SslStream<T> {
             return Ok(0);
         }
         self.handshake()?;
+        if self.flush_pending {
+            self.flush_written_records();
+        }
         let (ptr, len) = (buf.as_ptr(), buf.len());
         let call = |ssl: *mut SSL, n: &mut usize| {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
             unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
         };
         match self.drive(Operation::Write, call)? {
-            Some(n) => Ok(n),
+            Some(n) => {
+                if self.io.flush_after_write {
+                    self.flush_written_records();
+                }
+                Ok(n)
+            }
             None => Err(self.fail(Error::StreamFailed {
                 kind: io::ErrorKind::BrokenPipe,
                 reason: "the peer closed the connection (close_notify) while we were writing"
@@ -300,7 +363,11 @@ impl<T> SslStream<T> {
             self.check_usable()?;
             ErrorStack::clear();
             // A timeout belongs to the call that hit it, never to a later one.
-            self.conn.get_mut().bio.timed_out = false;
+            let bio = &mut self.conn.get_mut().bio;
+            bio.timed_out = false;
+            if let (Deadlines::MemoryPipe, Some(pipe)) = (self.io.deadlines, bio.memory_pipe()) {
+                pipe.set_stream_deadline(deadline);
+            }
             sys::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
@@ -330,9 +397,6 @@ impl<T> SslStream<T> {
                 // A blocking descriptor that says "try again" had its own timeout
                 // (SO_RCVTIMEO / SO_SNDTIMEO) expire.
                 Some(_) if !self.io.user_nonblocking => return Err(self.fail(timed_out)),
-                // Without a descriptor to wait on, a transport's WouldBlock under a deadline
-                // is the transport's own timeout firing.
-                None if timeout.is_some() => return Err(self.fail(timed_out)),
                 // (No buffer release here: under an event loop "would block" is the steady state
                 // of a reader that keeps up, and freeing would cost an allocation per wake-up.)
                 _ => return Err(want),
@@ -361,6 +425,17 @@ impl<T> SslStream<T> {
         Ok(())
     }
 
+    /// Flushes the records a write produced. The plaintext is consumed already, so the write
+    /// reports success whatever happens here: a flush that would block is retried by the next
+    /// write, flush or read; a failure fails the stream, and the next call reports it.
+    fn flush_written_records(&mut self) {
+        match self.flush_transport() {
+            Ok(()) => self.flush_pending = false,
+            Err(e) if e.is_would_block() => self.flush_pending = true,
+            Err(_) => self.flush_pending = false,
+        }
+    }
+
     /// Flushes the transport through the BIO (`BIO_flush`), so a panic or error is handled
     /// like any other transport call.
     fn flush_transport(&mut self) -> Result<(), Error> {
@@ -377,6 +452,7 @@ impl<T> SslStream<T> {
         let bio = &mut self.conn.get_mut().bio;
         let timed_out = std::mem::take(&mut bio.timed_out);
         if r == 1 {
+            self.flush_pending = false;
             return Ok(());
         }
         if let Some(e) = bio.error.take() {
@@ -389,6 +465,7 @@ impl<T> SslStream<T> {
                 operation: Operation::Write,
             }));
         }
+        self.flush_pending = true;
         Err(Error::WantWrite)
     }
 
@@ -541,6 +618,15 @@ impl<T> SslStream<T> {
         let io_error = conn.bio.error.take();
         let verify_failure = conn.verify_failure.take();
         let bio_at_eof = conn.bio.at_eof();
+        // What the peer sent first: the BIO's bytes on the custom BIO, the record header the
+        // message callback saw on the fd path.
+        let received = if conn.bio.first_bytes.is_empty() {
+            &conn.first_header
+        } else {
+            &conn.bio.first_bytes
+        };
+        let not_tls = (!self.handshake_done && !received.is_empty() && !looks_like_tls(received))
+            .then(|| received.clone());
         match code {
             openssl_sys::SSL_ERROR_ZERO_RETURN => {
                 ErrorStack::clear();
@@ -563,6 +649,13 @@ impl<T> SslStream<T> {
                 let truncated = stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING);
                 Some(if let Some(v) = verify_failure {
                     v
+                } else if let Some(received) = not_tls {
+                    Error::PeerNotTls { received }
+                } else if let Some(alert) = stack.peer_alert() {
+                    Error::PeerAlert {
+                        alert,
+                        name: alert_name(alert),
+                    }
                 } else if truncated {
                     Error::UnexpectedEof
                 } else if let Some(e) = io_error {
@@ -647,6 +740,9 @@ impl<T> SslStream<T> {
     /// governs. Expiry is [`Error::Timeout`] (`io::ErrorKind::TimedOut`); the stream stays
     /// usable after a read timeout.
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        if timeout.is_some() {
+            self.io.deadlines.check()?;
+        }
         self.io.read_timeout = timeout;
         self.enforce_deadlines()
     }
@@ -654,6 +750,9 @@ impl<T> SslStream<T> {
     /// Bounds each later write and the shutdown; see
     /// [`set_read_timeout`](SslStream::set_read_timeout).
     pub fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        if timeout.is_some() {
+            self.io.deadlines.check()?;
+        }
         self.io.write_timeout = timeout;
         self.enforce_deadlines()
     }
@@ -734,5 +833,17 @@ impl<T> std::fmt::Debug for SslStream<T> {
             .field("cipher", &self.cipher_name())
             .field("failed", &self.failed.as_ref().map(|f| &f.reason))
             .finish()
+    }
+}
+
+/// Whether `bytes` can be the start of a TLS record: a record type (change_cipher_spec,
+/// alert, handshake, application_data, heartbeat) and major version 3, or an SSLv2-format
+/// ClientHello (length with the high bit set, then message type 1).
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    match bytes {
+        [] => true,
+        [kind, rest @ ..] if (0x14..=0x18).contains(kind) => rest.first().is_none_or(|&v| v == 3),
+        [len_hi, rest @ ..] if len_hi & 0x80 != 0 => rest.get(1).is_none_or(|&t| t == 1),
+        _ => false,
     }
 }
