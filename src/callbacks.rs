@@ -309,9 +309,9 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
                 openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr());
                 let mode = openssl_sys::SSL_CTX_get_verify_mode(ctx.as_ptr());
                 openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
-                crate::ffi::SSL_set_verify_depth(
+                crate::ffi::openssl::SSL_set_verify_depth(
                     ssl,
-                    crate::ffi::SSL_CTX_get_verify_depth(ctx.as_ptr()),
+                    crate::ffi::openssl::SSL_CTX_get_verify_depth(ctx.as_ptr()),
                 );
             }
             conn.sni_context = Some(ctx);

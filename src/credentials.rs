@@ -2,7 +2,7 @@
 //! into an `SSL_CTX` or an `SSL`.
 
 use crate::error::{cvt, Error, ErrorStack};
-use crate::ffi;
+use crate::ffi::openssl as ffi;
 use crate::x509::{read_bio, Certificate};
 use foreign_types::ForeignType;
 use openssl_sys::{EVP_PKEY, SSL, SSL_CTX};

@@ -446,7 +446,7 @@ impl ErrorStack {
     pub(crate) fn clear() {
         // SAFETY: both only touch this thread's queue.
         unsafe {
-            if crate::ffi::ERR_peek_error() != 0 {
+            if crate::ffi::openssl::ERR_peek_error() != 0 {
                 openssl_sys::ERR_clear_error();
             }
         }
@@ -484,7 +484,7 @@ impl ErrorStack {
         let offset = openssl_sys::SSL_AD_REASON_OFFSET;
         self.0.iter().find_map(|e| {
             let alert = e.reason_code() - offset;
-            (e.library_code() == crate::ffi::ERR_LIB_SSL && (0..=255).contains(&alert))
+            (e.library_code() == crate::ffi::openssl::ERR_LIB_SSL && (0..=255).contains(&alert))
                 .then_some(alert as u8)
         })
     }
@@ -542,7 +542,7 @@ impl ErrorMark {
         // stay balanced (OpenSSL uses them internally too).
         unsafe {
             let newest_before = openssl_sys::ERR_peek_last_error();
-            crate::ffi::ERR_set_mark();
+            crate::ffi::openssl::ERR_set_mark();
             ErrorMark { newest_before }
         }
     }
@@ -578,7 +578,7 @@ impl ErrorMark {
 impl Drop for ErrorMark {
     fn drop(&mut self) {
         // SAFETY: pops this thread's entries above the mark set in `set`, and the mark.
-        unsafe { crate::ffi::ERR_pop_to_mark() };
+        unsafe { crate::ffi::openssl::ERR_pop_to_mark() };
     }
 }
 

@@ -336,12 +336,12 @@ fn known_fd(half: &dyn Any) -> Option<RawFd> {
 /// description, which a duplicate shares with the original: switching it through the
 /// duplicate is switching the transport's, as intended.)
 pub(crate) fn duplicate_descriptors(fds: Fds) -> io::Result<(Fds, Vec<OwnedFd>)> {
-    let read = crate::sys::duplicate(fds.read)?;
+    let read = crate::ffi::posix::duplicate(fds.read)?;
     let read_fd = read.as_raw_fd();
     if fds.read == fds.write {
         return Ok((Fds::same(read_fd), vec![read]));
     }
-    let write = crate::sys::duplicate(fds.write)?;
+    let write = crate::ffi::posix::duplicate(fds.write)?;
     let duplicates = Fds {
         read: read_fd,
         write: write.as_raw_fd(),

@@ -43,9 +43,9 @@ pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
     let len = c_int::try_from(seed.len())
         .map_err(|_| Error::InvalidArgument("the seed is larger than 2 GiB".into()))?;
     // SAFETY: the pointer and length describe the `seed` slice, which outlives the call.
-    unsafe { crate::ffi::RAND_seed(seed.as_ptr().cast(), len) };
+    unsafe { crate::ffi::openssl::RAND_seed(seed.as_ptr().cast(), len) };
     // SAFETY: RAND_status only reads the generator's state.
-    if unsafe { crate::ffi::RAND_status() } != 1 {
+    if unsafe { crate::ffi::openssl::RAND_status() } != 1 {
         return Err(Error::Initialize(
             "OpenSSL's random generator is not seeded after RAND_seed".into(),
         ));

@@ -111,7 +111,6 @@ mod init;
 mod options;
 mod session;
 mod stream;
-mod sys;
 pub mod testing;
 #[cfg(feature = "tokio")]
 pub mod tokio;

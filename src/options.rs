@@ -527,8 +527,8 @@ fn build_stream<T: Transport>(
     let fd_fast_path = fds.is_some() && common.unwrap_fd.unwrap_or(true);
     let user_nonblocking = match fds {
         Some(f) => {
-            crate::sys::is_nonblocking(f.read).map_err(Error::Io)?
-                || crate::sys::is_nonblocking(f.write).map_err(Error::Io)?
+            crate::ffi::posix::is_nonblocking(f.read).map_err(Error::Io)?
+                || crate::ffi::posix::is_nonblocking(f.write).map_err(Error::Io)?
         }
         None => false,
     };
@@ -608,24 +608,24 @@ fn build_stream<T: Transport>(
             }
         }
         if openssl_read_ahead {
-            crate::ffi::SSL_set_read_ahead(ssl, 1);
+            crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);
         }
         // For the handshake only (the stream removes it after): keeps the first record header
         // received, to explain a peer that does not speak TLS.
-        crate::ffi::SSL_set_msg_callback(ssl, Some(message_trampoline));
+        crate::ffi::openssl::SSL_set_msg_callback(ssl, Some(message_trampoline));
         let release = if release_buffers {
             openssl_sys::SSL_MODE_RELEASE_BUFFERS
         } else {
             0
         };
-        crate::ffi::ssl_set_mode(
+        crate::ffi::openssl::ssl_set_mode(
             ssl,
             openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
                 | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                 | release,
         );
         if common.ignore_unexpected_eof {
-            crate::ffi::SSL_set_options(ssl, crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits());
+            crate::ffi::openssl::SSL_set_options(ssl, crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits());
         }
         if let Some(list) = &common.cipher_list {
             let list = c_str(list, "cipher list")?;

@@ -85,7 +85,7 @@ impl SessionRef {
     /// Whether a client can offer it for resumption (`SSL_SESSION_is_resumable`).
     pub fn is_resumable(&self) -> bool {
         // SAFETY: reads a field of the live session.
-        unsafe { crate::ffi::SSL_SESSION_is_resumable(self.as_ptr()) == 1 }
+        unsafe { crate::ffi::openssl::SSL_SESSION_is_resumable(self.as_ptr()) == 1 }
     }
 }
 

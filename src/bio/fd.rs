@@ -3,8 +3,8 @@
 
 use crate::error::{cvt_p, Error};
 use crate::fd::Fds;
-use crate::ffi;
-use crate::sys::is_socket;
+use crate::ffi::openssl as ffi;
+use crate::ffi::posix::is_socket;
 use openssl_sys::{BIO, SSL};
 use std::os::fd::RawFd;
 

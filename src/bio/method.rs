@@ -6,7 +6,7 @@
 //! for the stream to pick up once the `SSL_*` call has returned.
 
 use super::state::BioState;
-use crate::ffi;
+use crate::ffi::openssl as ffi;
 use openssl_sys::{BIO, BIO_METHOD};
 use std::io::{self, ErrorKind};
 use std::os::raw::{c_char, c_int, c_long, c_void};

@@ -150,7 +150,7 @@ fn existing_path(path: &Path) -> Result<CString, Error> {
 unsafe fn load_default_file(ctx: *mut SSL_CTX) {
     // SAFETY: ctx is live (caller's contract). OpenSSL reads the environment variable named
     // by X509_get_default_cert_file_env() itself, and clears the error queue on failure.
-    unsafe { crate::ffi::SSL_CTX_set_default_verify_file(ctx) };
+    unsafe { crate::ffi::openssl::SSL_CTX_set_default_verify_file(ctx) };
     crate::error::ErrorStack::clear();
 }
 

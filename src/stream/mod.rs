@@ -13,8 +13,8 @@ use crate::callbacks::Connection;
 use crate::context::Context;
 use crate::error::{alert_name, Error, ErrorStack, Operation};
 use crate::fd::Fds;
-use crate::ffi;
-use crate::sys::{self, Readiness};
+use crate::ffi::openssl as ffi;
+use crate::ffi::posix::{self, Readiness};
 use crate::transport::Transport;
 use openssl_sys::SSL;
 use std::io;
@@ -368,12 +368,12 @@ impl<T> SslStream<T> {
             if let (Deadlines::MemoryPipe, Some(pipe)) = (self.io.deadlines, bio.memory_pipe()) {
                 pipe.set_stream_deadline(deadline);
             }
-            sys::clear_errno();
+            posix::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
             // On the fd path OpenSSL made the system call; a signal that interrupted it left
             // EINTR, which OpenSSL's socket and fd BIOs report as "retry".
-            let interrupted = self.io.fd_fast_path && sys::interrupted();
+            let interrupted = self.io.fd_fast_path && posix::interrupted();
             self.resume_panic();
             if r > 0 {
                 return Ok(Some(n));
@@ -405,7 +405,7 @@ impl<T> SslStream<T> {
                 Error::WantRead => (fds.read, Readiness::Readable),
                 _ => (fds.write, Readiness::Writable),
             };
-            match sys::wait_ready(fd, readiness, deadline) {
+            match posix::wait_ready(fd, readiness, deadline) {
                 Ok(true) => continue,
                 Ok(false) => return Err(self.fail(timed_out)),
                 Err(e) => return Err(self.fail(Error::Io(e))),
@@ -713,8 +713,8 @@ impl<T> SslStream<T> {
             // our duplicates: O_NONBLOCK belongs to the open file description they share with
             // the transport's own descriptors, and no other file can be behind them.
             if let Some(fds) = self.io.fds {
-                let _ = sys::set_nonblocking(fds.read, false);
-                let _ = sys::set_nonblocking(fds.write, false);
+                let _ = posix::set_nonblocking(fds.read, false);
+                let _ = posix::set_nonblocking(fds.write, false);
             }
         }
         // OpenSSL's BIOs on the duplicates are gone with the SSL: close them.
@@ -779,9 +779,9 @@ impl<T> SslStream<T> {
             io.user_nonblocking,
             io.emulating_blocking,
         ) {
-            sys::set_nonblocking(fds.read, true).map_err(Error::Io)?;
+            posix::set_nonblocking(fds.read, true).map_err(Error::Io)?;
             io.emulating_blocking = true;
-            sys::set_nonblocking(fds.write, true).map_err(Error::Io)?;
+            posix::set_nonblocking(fds.write, true).map_err(Error::Io)?;
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ impl<T> SslStream<T> {
             return None;
         }
         // SAFETY: ssl is live; get1 returns a new reference that we own.
-        let s = unsafe { crate::ffi::SSL_get1_session(self.ssl) };
+        let s = unsafe { crate::ffi::openssl::SSL_get1_session(self.ssl) };
         if s.is_null() {
             return None;
         }

@@ -2,7 +2,7 @@
 
 use super::{CertificateRef, MemBio};
 use crate::error::{Error, ErrorMark};
-use crate::ffi;
+use crate::ffi::openssl as ffi;
 use foreign_types::ForeignTypeRef;
 use openssl_sys::X509_NAME;
 use std::net::IpAddr;
