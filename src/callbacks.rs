@@ -3,14 +3,17 @@
 //! ALPN selection.
 
 use crate::bio::BioState;
-use crate::error::{c_string, Error, Side};
+use crate::ex_data::Slot;
+use crate::error::{Error, Side};
+use crate::ffi::openssl::c_string;
+use crate::util::park_panic;
 use crate::x509::verify_hostname;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::{SSL, X509_STORE_CTX};
 use std::any::Any;
 use std::os::raw::{c_int, c_uchar, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::context::Context;
 
@@ -30,12 +33,15 @@ const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
 /// `X509_V_ERR_APPLICATION_VERIFICATION`: a callback rejected an otherwise valid chain.
 const X509_V_ERR_APPLICATION_VERIFICATION: c_int = 50;
 
-/// Everything a stream shares with OpenSSL's callbacks. Boxed by the stream, so its address
-/// is stable while the `SSL` points at it.
+/// Everything a stream shares with OpenSSL's callbacks. The stream owns it through a
+/// [`SharedWithOpenSsl`](crate::stream::SharedWithOpenSsl): one stable pointer, used by
+/// OpenSSL (ex_data, BIO data) and by the stream alike, freed after the `SSL`.
 pub(crate) struct Connection {
     pub(crate) bio: BioState,
     /// Client only: the host name to check the leaf against, when verification is on.
     pub(crate) check_hostname: Option<String>,
+    /// Client only: the server's certificate is verified (`Verify::Required`/`Optional`).
+    pub(crate) verifies_server: bool,
     /// The first verification failure, returned instead of OpenSSL's generic error.
     pub(crate) verify_failure: Option<Error>,
     /// Server only: ALPN protocols in preference order, in wire format.
@@ -64,6 +70,7 @@ impl Connection {
             side,
             first_header: Vec::new(),
             check_hostname: None,
+            verifies_server: false,
             verify_failure: None,
             alpn_server: None,
             alpn_select: None,
@@ -80,26 +87,8 @@ impl Connection {
     }
 }
 
-/// The ex_data index under which an `SSL` points to its [`Connection`].
-pub(crate) fn connection_index() -> c_int {
-    static INDEX: OnceLock<c_int> = OnceLock::new();
-    *INDEX.get_or_init(|| {
-        crate::ensure_initialized();
-        // SAFETY: registering an index without callbacks; the stream owns the data.
-        let idx = unsafe {
-            openssl_sys::CRYPTO_get_ex_new_index(
-                openssl_sys::CRYPTO_EX_INDEX_SSL,
-                0,
-                std::ptr::null_mut(),
-                None,
-                None,
-                None,
-            )
-        };
-        assert!(idx >= 0, "CRYPTO_get_ex_new_index failed");
-        idx
-    })
-}
+/// The slot through which an `SSL` points to its [`Connection`] (owned by the stream).
+pub(crate) static CONNECTION: Slot<SSL, Connection> = Slot::pointer();
 
 /// The connection behind `ssl`, if it is one of ours.
 ///
@@ -109,9 +98,7 @@ pub(crate) fn connection_index() -> c_int {
 unsafe fn connection<'a>(ssl: *mut SSL) -> Option<&'a mut Connection> {
     // SAFETY: per the function contract; the slot holds null or our Connection.
     unsafe {
-        openssl_sys::SSL_get_ex_data(ssl, connection_index())
-            .cast::<Connection>()
-            .as_mut()
+        CONNECTION.get(ssl).as_mut()
     }
 }
 
@@ -161,7 +148,7 @@ pub(crate) extern "C" fn verify_trampoline(
                     ok = verdict;
                 }
                 Err(payload) => {
-                    conn.panic = Some(payload);
+                    park_panic(&mut conn.panic, payload);
                     openssl_sys::X509_STORE_CTX_set_error(
                         store,
                         X509_V_ERR_APPLICATION_VERIFICATION,
@@ -223,7 +210,7 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
         match catch_unwind(AssertUnwindSafe(|| callback(&names))) {
             Ok(choice) => choice.map(String::into_bytes),
             Err(payload) => {
-                conn.panic = Some(payload);
+                park_panic(&mut conn.panic, payload);
                 return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
             }
         }
@@ -304,9 +291,12 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
         Ok(Some(ctx)) => {
             // SSL_set_SSL_CTX switches certificate, key and session id context only; bring
             // the new context's verification settings along, as its docs promise.
-            // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx.
+            // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx, and
+            // returns null (out of memory) without switching.
             unsafe {
-                openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr());
+                if openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr()).is_null() {
+                    return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
+                }
                 let mode = openssl_sys::SSL_CTX_get_verify_mode(ctx.as_ptr());
                 openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
                 crate::ffi::openssl::SSL_set_verify_depth(
@@ -319,7 +309,7 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
         }
         Ok(None) => openssl_sys::SSL_TLSEXT_ERR_OK,
         Err(payload) => {
-            conn.panic = Some(payload);
+            park_panic(&mut conn.panic, payload);
             openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL
         }
     }

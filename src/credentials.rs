@@ -3,6 +3,7 @@
 
 use crate::error::{cvt, Error, ErrorStack};
 use crate::ffi::openssl as ffi;
+use crate::util::{looks_like_pem, read_file};
 use crate::x509::{read_bio, Certificate};
 use foreign_types::ForeignType;
 use openssl_sys::{EVP_PKEY, SSL, SSL_CTX};
@@ -59,15 +60,10 @@ unsafe extern "C" fn password_trampoline(
             n as c_int
         }
         Err(payload) => {
-            source.panic = Some(payload);
+            crate::util::park_panic(&mut source.panic, payload);
             -1
         }
     }
-}
-
-/// Whether the bytes look like PEM (a `-----BEGIN` line) rather than DER.
-pub(crate) fn looks_like_pem(data: &[u8]) -> bool {
-    data.windows(10).take(4096).any(|w| w == b"-----BEGIN")
 }
 
 /// Decodes a private key: PEM (PKCS#8, traditional, encrypted or not) or DER (PKCS#8 plain
@@ -76,8 +72,8 @@ pub(crate) fn load_private_key(
     data: &[u8],
     password: Option<&PasswordCallback>,
 ) -> Result<PrivateKey, Error> {
-    crate::ensure_initialized();
-    ErrorStack::clear();
+    crate::init::ensure_initialized();
+    let _queue = crate::error::QueueScope::enter();
     let mut source = PasswordSource {
         callback: password,
         panic: None,
@@ -139,11 +135,6 @@ pub(crate) fn load_private_key(
     Ok(unsafe { PrivateKey::from_ptr(key) })
 }
 
-/// Reads a file, naming it in the error.
-pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
-    std::fs::read(path)
-        .map_err(|e| Error::InvalidArgument(format!("cannot read {what} {}: {e}", path.display())))
-}
 
 /// Decodes a certificate chain: PEM (leaf first), or a single DER certificate.
 pub(crate) fn load_chain(data: &[u8]) -> Result<Vec<Certificate>, Error> {

@@ -1,6 +1,6 @@
 //! The error type, and the only place that reads OpenSSL's thread-local error queue.
 
-use std::ffi::CStr;
+use crate::ffi::openssl::c_string;
 use std::fmt;
 use std::io;
 use std::os::raw::{c_char, c_int};
@@ -528,6 +528,77 @@ fn fallback(s: String, default: &str) -> String {
     }
 }
 
+thread_local! {
+    /// How many sslbridge call sequences are in progress on this thread: more than one means
+    /// we run inside another's OpenSSL call (a verify callback, or TLS inside TLS, where one
+    /// stream is the transport of another).
+    static QUEUE_SCOPES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The start of an sslbridge call sequence that reads the error queue afterwards (an `SSL_*`
+/// call and `SSL_get_error`, a decode that reports OpenSSL's reasons).
+///
+/// At top level it discards what unrelated code left behind, so stale entries neither fail a
+/// good call (`SSL_get_error` looks at the oldest entry) nor show up in our errors. Nested
+/// inside another sslbridge call on this thread, it sets that caller's entries aside and puts
+/// them back when it ends, so neither side sees or loses the other's errors.
+pub(crate) struct QueueScope {
+    saved: Option<Vec<OpenSslError>>,
+}
+
+impl QueueScope {
+    pub(crate) fn enter() -> QueueScope {
+        let nested = QUEUE_SCOPES.with(|n| {
+            let depth = n.get();
+            n.set(depth + 1);
+            depth > 0
+        });
+        // SAFETY: only reads this thread's queue.
+        let saved = if nested && unsafe { crate::ffi::openssl::ERR_peek_error() } != 0 {
+            Some(ErrorStack::drain().0)
+        } else {
+            ErrorStack::clear();
+            None
+        };
+        QueueScope { saved }
+    }
+}
+
+impl Drop for QueueScope {
+    fn drop(&mut self) {
+        QUEUE_SCOPES.with(|n| n.set(n.get().saturating_sub(1)));
+        if let Some(saved) = self.saved.take() {
+            // What this sequence left is its own business; the caller gets its entries back.
+            ErrorStack::clear();
+            saved.iter().for_each(OpenSslError::raise);
+        }
+    }
+}
+
+impl OpenSslError {
+    /// Puts this entry (back) on the thread's queue: library, reason, function and data.
+    fn raise(&self) {
+        let function = std::ffi::CString::new(self.function.as_str()).unwrap_or_default();
+        let data = std::ffi::CString::new(self.data.as_str()).unwrap_or_default();
+        // SAFETY: plain calls on this thread's queue; the strings outlive the calls and the
+        // format is "%s" with one string argument.
+        unsafe {
+            openssl_sys::ERR_new();
+            openssl_sys::ERR_set_debug(std::ptr::null(), 0, function.as_ptr());
+            if self.data.is_empty() {
+                openssl_sys::ERR_set_error(self.library_code(), self.reason_code(), std::ptr::null());
+            } else {
+                openssl_sys::ERR_set_error(
+                    self.library_code(),
+                    self.reason_code(),
+                    c"%s".as_ptr(),
+                    data.as_ptr(),
+                );
+            }
+        }
+    }
+}
+
 /// A mark on this thread's error queue for code that may run while OpenSSL is filling the
 /// queue itself: the x509 helpers run inside the verify callback, in the middle of a
 /// handshake. Dropping the mark removes exactly the entries added since it was set
@@ -579,19 +650,6 @@ impl Drop for ErrorMark {
     fn drop(&mut self) {
         // SAFETY: pops this thread's entries above the mark set in `set`, and the mark.
         unsafe { crate::ffi::openssl::ERR_pop_to_mark() };
-    }
-}
-
-/// Copies a C string that may be null.
-///
-/// # Safety
-/// `p` is null or points to a NUL-terminated string valid for the duration of the call.
-pub(crate) unsafe fn c_string(p: *const c_char) -> String {
-    if p.is_null() {
-        String::new()
-    } else {
-        // SAFETY: guaranteed by the caller.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 }
 

@@ -174,7 +174,10 @@ impl Descriptor {
     /// `fd` must stay open for as long as the transport (and any stream over it) lives.
     pub unsafe fn borrow_raw(fd: RawFd) -> Descriptor {
         Descriptor {
-            // SAFETY: per the function contract; ManuallyDrop keeps it from being closed.
+            // SAFETY: File::from_raw_fd wants an owned descriptor; this one is borrowed, which
+            // is sound only because the File sits in a ManuallyDrop that is never dropped for
+            // a borrowed Descriptor (see Drop), so it never closes the descriptor; it stays
+            // open as long as we use it (the function contract).
             file: ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }),
             owned: false,
         }

@@ -113,13 +113,15 @@ fn update(change: impl FnOnce(ContextBuilder) -> ContextBuilder) -> Result<(), E
         drop(replaced);
         return Ok(());
     }
-    let _serial = UPDATES.lock().unwrap_or_else(PoisonError::into_inner);
+    let serial = UPDATES.lock().unwrap_or_else(PoisonError::into_inner);
     let next = change(process_context()?.to_builder()).build()?;
-    // Swapped under the write lock, freed after it (readers wait only for the swap).
+    // Swapped under the write lock (readers wait only for the swap), freed after both locks:
+    // freeing runs the Drop of the callbacks it owns, which may use the global context.
     let replaced = GLOBAL
         .write()
         .unwrap_or_else(PoisonError::into_inner)
         .replace(next);
+    drop(serial);
     drop(replaced);
     Ok(())
 }

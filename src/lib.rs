@@ -102,6 +102,7 @@ mod callbacks;
 mod context;
 mod credentials;
 mod error;
+mod ex_data;
 mod fd;
 mod ffi;
 #[cfg(all(feature = "fuzzing", fuzzing))]
@@ -115,6 +116,7 @@ pub mod testing;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 mod transport;
+mod util;
 mod x509;
 
 pub use bio::TransportStats;

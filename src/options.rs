@@ -3,12 +3,13 @@
 
 use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
 use crate::callbacks::{
-    alpn_wire, connection_index, message_trampoline, verify_trampoline, AlpnCallback, Connection,
+    alpn_wire, message_trampoline, CONNECTION, verify_trampoline, AlpnCallback, Connection,
     SniCallback,
 };
-use crate::context::{c_str, Context, ContextRef, VerifyMode};
+use crate::context::{Context, ContextRef, VerifyMode};
+use crate::util::c_str;
 use crate::credentials::{PasswordCallback, Target};
-use crate::error::{cvt, cvt_p, Error, ErrorStack, Side};
+use crate::error::{cvt, cvt_p, Error, QueueScope, Side};
 use crate::fd::{descriptors_of, duplicate_descriptors, Descriptor};
 use crate::global::{client_verify_default, global_context, Verify};
 use crate::session::Session;
@@ -342,7 +343,9 @@ impl ClientOptions {
                 ),
             }
         }
-        stream.connection_mut().check_hostname = check;
+        let conn = stream.connection_mut();
+        conn.check_hostname = check;
+        conn.verifies_server = verify != Verify::None;
         Ok(stream)
     }
 
@@ -509,7 +512,7 @@ fn build_stream<T: Transport>(
 ) -> Result<SslStream<T>, Error> {
     crate::ensure_initialized();
     // Entries left by unrelated code must not end up in our errors.
-    ErrorStack::clear();
+    let _queue = QueueScope::enter();
     let context = match common.context {
         Some(c) => c,
         None => global_context()?,
@@ -595,11 +598,7 @@ fn build_stream<T: Transport>(
     // The BIO's data pointer is a projection of it made without a reference. The BIO's
     // reference passes to the SSL.
     unsafe {
-        cvt(openssl_sys::SSL_set_ex_data(
-            ssl,
-            connection_index(),
-            conn_ptr.cast(),
-        ))?;
+        CONNECTION.set_pointer(ssl, conn_ptr)?;
         match fds {
             Some(fds) if fd_fast_path => attach_descriptor_bios(ssl, fds)?,
             _ => {

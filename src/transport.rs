@@ -283,7 +283,7 @@ impl MemoryPipe {
     /// The end of a blocking wait: this end's own timeout or the stream's deadline, whichever
     /// comes first.
     fn deadline(&self, timeout: Option<Duration>) -> Option<Instant> {
-        let own = timeout.map(|t| Instant::now() + t);
+        let own = timeout.and_then(|t| Instant::now().checked_add(t));
         match (own, self.stream_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

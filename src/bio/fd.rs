@@ -12,7 +12,7 @@ use std::os::fd::RawFd;
 /// `read`/`write` (an fd BIO), since `send` on a pipe fails with `ENOTSOCK`.
 fn descriptor_bio(fd: RawFd) -> Result<*mut BIO, Error> {
     // SAFETY: both constructors only record the descriptor; BIO_NOCLOSE leaves its lifetime
-    // to the transport, which the stream drops after the SSL.
+    // to the stream, whose own duplicate it is, closed after the SSL is freed.
     cvt_p(unsafe {
         if is_socket(fd) {
             openssl_sys::BIO_new_socket(fd, ffi::BIO_NOCLOSE)

@@ -108,7 +108,7 @@ pub(super) unsafe fn guarded<R>(
         Ok(r) => r,
         Err(payload) => {
             // SAFETY: the closure's reference ended with the unwind; the state is still live.
-            unsafe { (*state).panic = Some(payload) };
+            unsafe { crate::util::park_panic(&mut (*state).panic, payload) };
             on_panic
         }
     }

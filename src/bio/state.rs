@@ -129,7 +129,7 @@ impl BioState {
     ///
     /// # Safety
     /// `out` is valid for writes of `len` bytes. It may be uninitialised: it is only written
-    /// through raw copies, never exposed as a slice.
+    /// through raw copies, and only its initialised prefix is ever viewed as a slice.
     pub(crate) unsafe fn read_into(&mut self, out: *mut u8, len: usize) -> io::Result<usize> {
         if len == 0 {
             return Ok(0);

@@ -3,7 +3,8 @@
 //! [`Context::to_builder`].
 
 use super::builder::{ChainSource, KeySource, Password};
-use super::{c_str, extras_index, Context, ContextBuilder, ContextExtras, Method};
+use super::{Context, ContextBuilder, ContextExtras, Method, EXTRAS};
+use crate::util::c_str;
 use crate::credentials::{self, with_path, Target};
 use crate::error::{cvt, cvt_p, Error};
 use foreign_types::ForeignType;
@@ -16,8 +17,8 @@ impl ContextBuilder {
     /// The new context records what it loaded (see [`Context::to_builder`]). Key PEM text
     /// and a password held by this builder are wiped when it is dropped, here.
     pub fn build(mut self) -> Result<Context, Error> {
-        crate::ensure_initialized();
-        crate::error::ErrorStack::clear();
+        crate::init::ensure_initialized();
+        let _queue = crate::error::QueueScope::enter();
 
         // Everything that reads files or decodes data first, before the SSL_CTX exists.
         let password = std::mem::take(&mut self.password);
@@ -140,20 +141,16 @@ impl ContextBuilder {
             },
             ..self
         };
-        let extras = Box::into_raw(Box::new(ContextExtras {
+        let extras = ContextExtras {
             verify_callback: settings.verify_callback.clone(),
             // A fixed password stays here only, in wiped-on-drop memory, for stream keys.
             password_callback: decrypt,
             keylog: settings.keylog.clone(),
             settings,
-        }));
-        // SAFETY: raw is live; the slot takes ownership of `extras`, freed by free_extras with
-        // the SSL_CTX. On failure we still own it.
-        if unsafe { openssl_sys::SSL_CTX_set_ex_data(raw, extras_index(), extras.cast()) } != 1 {
-            // SAFETY: not stored, so still ours alone.
-            drop(unsafe { Box::from_raw(extras) });
-            return Err(Error::Ssl(crate::error::ErrorStack::drain()));
-        }
+        };
+        // SAFETY: raw is live and its slot still empty; the SSL_CTX owns the extras from here
+        // and drops them when it is freed.
+        unsafe { EXTRAS.set_owned(raw, extras)? };
         Ok(ctx)
     }
 }

@@ -11,13 +11,11 @@ pub use builder::ContextBuilder;
 pub use settings::{Method, Protocol, SessionCacheMode, SslOptions, VerifyLocation, VerifyMode};
 
 use crate::credentials::PasswordCallback;
-use crate::error::Error;
 use crate::x509::Certificate;
 use foreign_types::ForeignTypeRef;
 use openssl_sys::SSL_CTX;
-use std::ffi::CString;
-use std::os::raw::{c_int, c_long, c_void};
-use std::sync::{Arc, OnceLock};
+use crate::ex_data::Slot;
+use std::sync::Arc;
 
 foreign_types::foreign_type! {
     /// A TLS context: an owned OpenSSL `SSL_CTX` holding the settings shared by connections
@@ -98,39 +96,8 @@ pub(crate) struct ContextExtras {
     pub(crate) settings: ContextBuilder,
 }
 
-unsafe extern "C" fn free_extras(
-    _parent: *mut c_void,
-    ptr: *mut c_void,
-    _ad: *mut openssl_sys::CRYPTO_EX_DATA,
-    _idx: c_int,
-    _argl: c_long,
-    _argp: *mut c_void,
-) {
-    if !ptr.is_null() {
-        // SAFETY: non-null slots of this index only ever hold a Box<ContextExtras> we leaked.
-        drop(unsafe { Box::from_raw(ptr.cast::<ContextExtras>()) });
-    }
-}
-
-fn extras_index() -> c_int {
-    static INDEX: OnceLock<c_int> = OnceLock::new();
-    *INDEX.get_or_init(|| {
-        crate::ensure_initialized();
-        // SAFETY: registering an ex_data index with a valid free function.
-        let idx = unsafe {
-            openssl_sys::CRYPTO_get_ex_new_index(
-                openssl_sys::CRYPTO_EX_INDEX_SSL_CTX,
-                0,
-                std::ptr::null_mut(),
-                None,
-                None,
-                Some(free_extras),
-            )
-        };
-        assert!(idx >= 0, "CRYPTO_get_ex_new_index failed");
-        idx
-    })
-}
+/// The slot holding a context's [`ContextExtras`], dropped with the `SSL_CTX`.
+pub(crate) static EXTRAS: Slot<SSL_CTX, ContextExtras> = Slot::owned_by_object();
 
 impl ContextRef {
     /// The Rust-side extras of this context, if it was built by sslbridge.
@@ -138,9 +105,7 @@ impl ContextRef {
         // SAFETY: the slot holds null or a ContextExtras that lives as long as the SSL_CTX,
         // which outlives &self.
         unsafe {
-            openssl_sys::SSL_CTX_get_ex_data(self.as_ptr(), extras_index())
-                .cast::<ContextExtras>()
-                .as_ref()
+            EXTRAS.get(self.as_ptr()).as_ref()
         }
     }
 
@@ -216,6 +181,4 @@ impl std::fmt::Debug for Context {
     }
 }
 
-pub(crate) fn c_str(s: &str, what: &str) -> Result<CString, Error> {
-    CString::new(s).map_err(|_| Error::InvalidArgument(format!("the {what} contains a NUL byte")))
-}
+

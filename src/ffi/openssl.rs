@@ -88,3 +88,18 @@ pub unsafe fn ssl_set_mode(ssl: *mut SSL, mode: c_long) -> c_long {
     // SAFETY: guaranteed by the caller; SSL_CTRL_MODE takes no pointer argument.
     unsafe { openssl_sys::SSL_ctrl(ssl, SSL_CTRL_MODE, mode, std::ptr::null_mut()) }
 }
+
+/// Copies a C string OpenSSL returned, which may be null.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string valid for the duration of the call.
+pub(crate) unsafe fn c_string(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::ffi::CStr::from_ptr(p) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}

@@ -41,7 +41,7 @@ impl<T: Transport> BufRead for SslStream<T> {
 impl<T: Transport> Write for SslStream<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.output_capacity == 0 {
-            return self.ssl_write(buf).map_err(io::Error::from);
+            return self.write_unbuffered(buf).map_err(io::Error::from);
         }
         if self.output.len() >= self.output_capacity {
             self.flush_output().map_err(io::Error::from)?;

@@ -11,7 +11,7 @@ pub(crate) use shared::SharedWithOpenSsl;
 use crate::bio::TransportStats;
 use crate::callbacks::Connection;
 use crate::context::Context;
-use crate::error::{alert_name, Error, ErrorStack, Operation};
+use crate::error::{alert_name, Error, ErrorStack, Operation, QueueScope};
 use crate::fd::Fds;
 use crate::ffi::openssl as ffi;
 use crate::ffi::posix::{self, Readiness};
@@ -22,6 +22,9 @@ use std::marker::PhantomData;
 use std::os::fd::OwnedFd;
 use std::os::raw::c_int;
 use std::time::{Duration, Instant};
+
+/// The most plaintext one TLS record carries.
+const MAX_RECORD_PLAINTEXT: usize = 16 * 1024;
 
 /// Called once when a stream is closed or dropped.
 pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
@@ -159,8 +162,9 @@ pub(crate) struct IoMode {
 // through &mut self (or &self for read-only queries); the transport inside is a T, so the
 // whole is Send when T is.
 unsafe impl<T: Send> Send for SslStream<T> {}
-// SAFETY: &self methods only read connection properties OpenSSL guards itself (peer
-// certificate, cipher, version); the transport is only shared as &T, which needs T: Sync.
+// SAFETY: every method that changes the SSL, its BIO or the connection state takes &mut self;
+// &self methods only read (peer certificate, cipher, version: unsynchronised reads of state
+// no &self method writes), and the transport is only shared as &T, which needs T: Sync.
 unsafe impl<T: Sync> Sync for SslStream<T> {}
 
 /// How a stream is set up; filled in by the options types.
@@ -264,11 +268,46 @@ impl<T> SslStream<T> {
                 if self.require_peer_certificate && self.peer_certificate().is_none() {
                     return Err(self.fail(Error::ServerCertificateMissing));
                 }
+                if let Err(e) = self.check_resumed_session() {
+                    return Err(self.fail(e));
+                }
                 self.handshake_done = true;
                 self.free_idle_buffers();
                 Ok(())
             }
             None => Err(self.fail(Error::UnexpectedEof)),
+        }
+    }
+
+    /// A resumed handshake verifies nothing (OpenSSL does not run the verify callback again):
+    /// a verifying client checks what the session recorded, the chain verdict from when it was
+    /// made and the certificate against this connection's host name, so a session from an
+    /// unverified connection or another host never slips past `Verify::Required`.
+    fn check_resumed_session(&self) -> Result<(), Error> {
+        // SAFETY: ssl is live.
+        if !self.is_client || !self.conn.get().verifies_server || !self.session_reused() {
+            return Ok(());
+        }
+        let Some(cert) = self.peer_certificate() else {
+            return Ok(()); // Verify::Required's certificate check ran above
+        };
+        // SAFETY: ssl is live; SSL_set_session restored the session's verify result.
+        let code = unsafe { openssl_sys::SSL_get_verify_result(self.ssl) } as c_int;
+        if code != openssl_sys::X509_V_OK {
+            return Err(Error::Verify {
+                code,
+                // SAFETY: returns a static string for any code.
+                text: unsafe {
+                    crate::ffi::openssl::c_string(openssl_sys::X509_verify_cert_error_string(code as _))
+                },
+                depth: 0,
+                subject: cert.subject_name(),
+                verified_by: crate::error::Side::Client,
+            });
+        }
+        match &self.conn.get().check_hostname {
+            Some(host) => crate::x509::verify_hostname(&cert, host),
+            None => Ok(()),
         }
     }
 
@@ -295,6 +334,14 @@ impl<T> SslStream<T> {
             return Ok(0);
         }
         self.handshake()?;
+        if self.output_capacity == 0 && !self.output.is_empty() {
+            // Bytes a would-block write left behind go out before we wait for an answer
+            // (if the transport is still full, the read goes ahead).
+            match self.flush_output() {
+                Err(e) if !e.is_would_block() => return Err(e),
+                _ => {}
+            }
+        }
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -345,6 +392,33 @@ impl<T> SslStream<T> {
         }
     }
 
+    /// A write without an output buffer: one record at most.
+    ///
+    /// When `SSL_write` would block, OpenSSL has already made a record from the start of
+    /// `buf` and must be called again with those bytes. `std::io::Write` says an error means
+    /// nothing was written, and a caller may well retry with other data: so the bytes OpenSSL
+    /// took are kept (in the output buffer) and reported written, and the next write, flush,
+    /// read or shutdown sends them first. "Would block" is returned only when nothing was
+    /// taken.
+    pub(crate) fn write_unbuffered(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if !self.output.is_empty() {
+            self.flush_output()?;
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // A handshake that would block has taken nothing yet.
+        self.handshake()?;
+        match self.ssl_write(buf) {
+            Err(e) if e.is_would_block() => {
+                let taken = buf.len().min(MAX_RECORD_PLAINTEXT);
+                self.output.extend_from_slice(&buf[..taken]);
+                Ok(taken)
+            }
+            other => other,
+        }
+    }
+
     /// Runs one `SSL_*` call until it succeeds, fails, or must be retried by the caller.
     /// `Ok(None)` means the peer sent close_notify. When sslbridge enforces deadlines on a
     /// known descriptor, retries wait with `poll` until the operation's deadline.
@@ -358,10 +432,12 @@ impl<T> SslStream<T> {
             Operation::Read => self.io.read_timeout,
             Operation::Write | Operation::Shutdown => self.io.write_timeout,
         };
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too large to add is no deadline at all.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             self.check_usable()?;
-            ErrorStack::clear();
+            // Until the error is read: stale entries out, a caller's entries set aside.
+            let _queue = QueueScope::enter();
             // A timeout belongs to the call that hit it, never to a later one.
             let bio = &mut self.conn.get_mut().bio;
             bio.timed_out = false;
@@ -371,6 +447,13 @@ impl<T> SslStream<T> {
             posix::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
+            if let (Deadlines::MemoryPipe, Some(pipe)) =
+                (self.io.deadlines, self.conn.get_mut().bio.memory_pipe())
+            {
+                // The deadline belongs to this call: the pipe, handed back by get_mut or
+                // into_inner, must not keep it.
+                pipe.set_stream_deadline(None);
+            }
             // On the fd path OpenSSL made the system call; a signal that interrupted it left
             // EINTR, which OpenSSL's socket and fd BIOs report as "retry".
             let interrupted = self.io.fd_fast_path && posix::interrupted();
@@ -469,13 +552,17 @@ impl<T> SslStream<T> {
         Err(Error::WantWrite)
     }
 
-    /// Sends close_notify (`SSL_shutdown`) and flushes the transport, without waiting for the
-    /// peer's. Does nothing if the handshake never completed or the stream failed (there is
-    /// no TLS session to close). Further writes fail; reads return what the peer still sends.
+    /// Sends buffered output, then close_notify (`SSL_shutdown`), and flushes the transport,
+    /// without waiting for the peer's. Does nothing if nothing was ever sent (no handshake and
+    /// no buffered output: there is no TLS session to close); on a failed stream it returns
+    /// the failure, like every later call. Further writes fail; reads return what the peer
+    /// still sends.
     pub fn shutdown(&mut self) -> Result<(), Error> {
-        if !self.handshake_done || self.failed.is_some() || self.ssl.is_null() {
+        self.check_usable()?;
+        if !self.handshake_done && self.output.is_empty() {
             return Ok(());
         }
+        // Handshakes first if it has not happened yet.
         self.flush_output()?;
         // OpenSSL marks SSL_SENT_SHUTDOWN before the alert is out, and re-sends it on the next
         // SSL_shutdown after WantWrite: so keep calling until a call succeeds once.
@@ -802,6 +889,7 @@ impl<T> Drop for SslStream<T> {
     fn drop(&mut self) {
         // Like BufWriter: one best-effort flush of buffered output (which may block on a
         // blocking transport), errors ignored; never while unwinding, never close_notify.
+        let mut flush_panic = None;
         if self.flush_on_drop
             && !self.output.is_empty()
             && self.handshake_done
@@ -809,7 +897,12 @@ impl<T> Drop for SslStream<T> {
             && !self.ssl.is_null()
             && !std::thread::panicking()
         {
-            let _ = self.flush_output().and_then(|()| self.flush_transport());
+            // A transport that panics here still gets the SSL, the transport and the close
+            // callback cleaned up first; then its panic goes on.
+            flush_panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = self.flush_output().and_then(|()| self.flush_transport());
+            }))
+            .err();
         }
         // Free the SSL (never blocks: no close_notify), then the transport, then tell the
         // user. A panicking close callback must not abort while already unwinding.
@@ -818,6 +911,11 @@ impl<T> Drop for SslStream<T> {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.run_close_callback()
             }));
+        } else if let Some(payload) = flush_panic {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run_close_callback()
+            }));
+            std::panic::resume_unwind(payload);
         } else {
             self.run_close_callback();
         }

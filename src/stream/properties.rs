@@ -96,7 +96,7 @@ impl<T> SslStream<T> {
         }
         // SAFETY: ssl is live; the name is a NUL-terminated string it owns, copied at once.
         let name = unsafe {
-            crate::error::c_string(openssl_sys::SSL_get_servername(
+            crate::ffi::openssl::c_string(openssl_sys::SSL_get_servername(
                 self.ssl,
                 openssl_sys::TLSEXT_NAMETYPE_host_name,
             ))

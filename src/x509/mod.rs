@@ -17,8 +17,8 @@ pub use details::Digest;
 pub(crate) use hostname::dns_name_matches;
 pub use hostname::verify_hostname;
 
-use crate::credentials::looks_like_pem;
-use crate::error::{cvt_p, Error, ErrorMark, ErrorStack};
+use crate::util::looks_like_pem;
+use crate::error::{cvt_p, Error, ErrorMark, ErrorStack, QueueScope};
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::X509;
 use std::fmt;
@@ -141,7 +141,7 @@ impl Certificate {
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let bio = read_bio(pem)?;
         next_pem_certificate(&bio).ok_or_else(|| decode_error("PEM"))
     }
@@ -157,7 +157,7 @@ impl Certificate {
         if der.is_empty() {
             return Err(empty_input("DER"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let len = c_long::try_from(der.len()).map_err(|_| too_large())?;
         let mut p = der.as_ptr();
         // SAFETY: `p` points to `len` readable bytes; d2i advances our local copy only.
@@ -198,7 +198,7 @@ impl Certificate {
     /// path added to the message.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Certificate, Error> {
         let path = path.as_ref();
-        let data = crate::credentials::read_file(path, "certificate file")?;
+        let data = crate::util::read_file(path, "certificate file")?;
         let decoded = if looks_like_pem(&data) {
             Certificate::from_pem(&data)
         } else {
@@ -228,7 +228,7 @@ impl Certificate {
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let bio = read_bio(pem)?;
         let mut certs = Vec::new();
         while let Some(cert) = next_pem_certificate(&bio) {
