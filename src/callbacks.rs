@@ -3,8 +3,8 @@
 //! ALPN selection.
 
 use crate::bio::BioState;
-use crate::ex_data::Slot;
 use crate::error::{Error, Side};
+use crate::ex_data::Slot;
 use crate::ffi::openssl::c_string;
 use crate::util::park_panic;
 use crate::x509::verify_hostname;
@@ -97,9 +97,7 @@ pub(crate) static CONNECTION: Slot<SSL, Connection> = Slot::pointer();
 /// call made by the stream, which does not touch the connection meanwhile).
 unsafe fn connection<'a>(ssl: *mut SSL) -> Option<&'a mut Connection> {
     // SAFETY: per the function contract; the slot holds null or our Connection.
-    unsafe {
-        CONNECTION.get(ssl).as_mut()
-    }
+    unsafe { CONNECTION.get(ssl).as_mut() }
 }
 
 /// The verify callback installed on every stream's `SSL`.

@@ -135,7 +135,6 @@ pub(crate) fn load_private_key(
     Ok(unsafe { PrivateKey::from_ptr(key) })
 }
 
-
 /// Decodes a certificate chain: PEM (leaf first), or a single DER certificate.
 pub(crate) fn load_chain(data: &[u8]) -> Result<Vec<Certificate>, Error> {
     if looks_like_pem(data) {

@@ -586,7 +586,11 @@ impl OpenSslError {
             openssl_sys::ERR_new();
             openssl_sys::ERR_set_debug(std::ptr::null(), 0, function.as_ptr());
             if self.data.is_empty() {
-                openssl_sys::ERR_set_error(self.library_code(), self.reason_code(), std::ptr::null());
+                openssl_sys::ERR_set_error(
+                    self.library_code(),
+                    self.reason_code(),
+                    std::ptr::null(),
+                );
             } else {
                 openssl_sys::ERR_set_error(
                     self.library_code(),

@@ -3,11 +3,10 @@
 
 use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
 use crate::callbacks::{
-    alpn_wire, message_trampoline, CONNECTION, verify_trampoline, AlpnCallback, Connection,
-    SniCallback,
+    alpn_wire, message_trampoline, verify_trampoline, AlpnCallback, Connection, SniCallback,
+    CONNECTION,
 };
 use crate::context::{Context, ContextRef, VerifyMode};
-use crate::util::c_str;
 use crate::credentials::{PasswordCallback, Target};
 use crate::error::{cvt, cvt_p, Error, QueueScope, Side};
 use crate::fd::{descriptors_of, duplicate_descriptors, Descriptor};
@@ -15,6 +14,7 @@ use crate::global::{client_verify_default, global_context, Verify};
 use crate::session::Session;
 use crate::stream::{CloseCallback, Deadlines, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
 use crate::transport::Transport;
+use crate::util::c_str;
 use foreign_types::ForeignType;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -624,7 +624,10 @@ fn build_stream<T: Transport>(
                 | release,
         );
         if common.ignore_unexpected_eof {
-            crate::ffi::openssl::SSL_set_options(ssl, crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits());
+            crate::ffi::openssl::SSL_set_options(
+                ssl,
+                crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits(),
+            );
         }
         if let Some(list) = &common.cipher_list {
             let list = c_str(list, "cipher list")?;

@@ -66,19 +66,17 @@
 //!   calling it again resumes). Wrap it in `tokio::time::timeout` to bound it.
 //! - **Reads are cancel-safe**: `poll_read` returning `Pending` has consumed no plaintext, so
 //!   dropping a `read` future loses nothing (`tokio::select!` on reads is fine).
-//! - **Writes are not**: when `poll_write` returns `Pending`, OpenSSL may already hold an
-//!   encrypted record made from the start of the buffer, partly sent. The next write must
-//!   offer the same bytes again (as `write_all` does); after dropping an unfinished write
-//!   future, do not write different data: shut the connection down instead. With
-//!   [`output_buffer_size`](ClientOptions::output_buffer_size) set, `poll_write` copies into
-//!   the stream's buffer, so a write that returned `Ready` is committed and a `Pending` one
-//!   took nothing (call `flush` to send).
+//! - **Writes are cancel-safe too**: `poll_write` returns `Pending` only when it took
+//!   nothing. When OpenSSL has already made a record from the start of the buffer and the
+//!   transport is full, the stream keeps those bytes, returns `Ready(Ok(n))`, and sends them
+//!   before anything else (on the next write, flush, read or shutdown). Call `flush` to wait
+//!   until they are out. With [`output_buffer_size`](ClientOptions::output_buffer_size) set,
+//!   `poll_write` copies into the stream's buffer (call `flush` to send).
 //! - **Shutdown is idempotent**: `poll_shutdown` sends close_notify once, however often it is
 //!   called or cancelled, then shuts the transport down.
 //!
 //! # Limitations
 //!
-//! - The transport must be `Send + 'static` (the BIO holds it as a `Box<dyn Transport>`).
 //! - The blocking [`timeout`](ClientOptions::timeout) option is refused
 //!   ([`Error::InvalidArgument`]); use `tokio::time::timeout` instead.
 //! - The fd fast path does not apply: the transport is always called through the BIO.
@@ -349,13 +347,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStrea
     }
 
     /// Sends close_notify ([`crate::SslStream::shutdown`], once, however often this is
-    /// polled), then shuts the transport down. Before a completed handshake, or after a
-    /// failure, only the transport is shut down.
+    /// polled), then shuts the transport down. Before a completed handshake only the transport
+    /// is shut down; after a failure the transport is shut down and the failure returned.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let peer_closed = this.peer_closed;
-        match this.polling(cx).shutdown() {
-            Ok(()) => {}
+        let tls = match this.polling(cx).shutdown() {
+            Ok(()) => Ok(()),
             Err(e) if e.is_would_block() => return Poll::Pending,
             // Once the peer has sent its close_notify and gone, ours is only a courtesy.
             Err(Error::Io(e))
@@ -363,10 +361,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStrea
                     && matches!(
                         e.kind(),
                         io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-                    ) => {}
+                    ) =>
+            {
+                Ok(())
+            }
+            // A failed stream has no session to close: shut the transport down anyway, then
+            // report the failure.
+            Err(e @ Error::StreamFailed { .. }) => Err(e),
             Err(e) => return Poll::Ready(Err(e.into())),
+        };
+        match Pin::new(this.get_mut()).poll_shutdown(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(tls.map_err(io::Error::from)),
+            other => other,
         }
-        Pin::new(this.get_mut()).poll_shutdown(cx)
     }
 }
 

@@ -374,3 +374,284 @@ fn verify_hostname_false_checks_the_chain_only() {
         );
     })
 }
+
+/// A client connection to a server presenting `key`, offering `session`; returns the result
+/// and, on success, whether the session was reused and a session to resume later.
+fn connect_with_session(
+    key: &sslbridge::testing::CertifiedKey,
+    server_ctx: &sslbridge::Context,
+    options: ClientOptions,
+) -> Result<(bool, Option<sslbridge::Session>), Error> {
+    let _ = key;
+    let (c, s) = sslbridge::duplex(64 * 1024);
+    let ctx = server_ctx.clone();
+    let server = thread::spawn(move || {
+        let mut tls = ServerOptions::new().context(ctx).accept(s)?;
+        tls.write_all(b"!")?;
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+        Ok::<_, Error>(())
+    });
+    let result = options.connect(c).and_then(|mut tls| {
+        // TLS 1.3 tickets arrive after the handshake: read once before asking for the session.
+        let mut bang = [0u8; 1];
+        tls.read_exact(&mut bang)?;
+        let reused = tls.session_reused();
+        let session = tls.session();
+        tls.close()?;
+        Ok((reused, session))
+    });
+    let _ = join(server);
+    result
+}
+
+/// Review finding: a resumed session must still match the host name and must have been
+/// verified, or `Verify::Required` would accept a peer that never proved who it is.
+#[test]
+fn resumed_sessions_are_checked_like_full_handshakes() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let key = fx.pki.server(&["a.example"]).unwrap();
+        let server_ctx = sslbridge::Context::builder()
+            .certificate_chain_pem(&key.chain_pem)
+            .private_key_pem(&key.key_pem)
+            .build()
+            .unwrap();
+        let trust = fx.client_context(None);
+        let client = |host: &str| ClientOptions::new().hostname(host).context(trust.clone());
+        // A verified session for a.example...
+        let (_, session) = connect_with_session(&key, &server_ctx, client("a.example")).unwrap();
+        let session = session.expect("a resumable session");
+        let (reused, _) = connect_with_session(
+            &key,
+            &server_ctx,
+            client("a.example").session(session.clone()),
+        )
+        .unwrap();
+        assert!(reused, "the control resumes");
+        // ...does not make the certificate valid for b.example.
+        let err = connect_with_session(&key, &server_ctx, client("b.example").session(session))
+            .unwrap_err();
+        assert!(matches!(err, Error::Hostname { .. }), "{err:?}");
+
+        // A session from an unverified connection (an untrusted server) is refused by a
+        // verifying client.
+        let untrusted = fx.pki.untrusted(&["a.example"]).unwrap();
+        let untrusted_ctx = sslbridge::Context::builder()
+            .certificate_chain_pem(&untrusted.chain_pem)
+            .private_key_pem(&untrusted.key_pem)
+            .build()
+            .unwrap();
+        let (_, session) = connect_with_session(
+            &untrusted,
+            &untrusted_ctx,
+            client("a.example").verify(Verify::None),
+        )
+        .unwrap();
+        let err = connect_with_session(
+            &untrusted,
+            &untrusted_ctx,
+            client("a.example").session(session.expect("a resumable session")),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Verify { .. }), "{err:?}");
+    })
+}
+
+/// Review finding: `close()` sends output buffered before the handshake, and reports the
+/// failure of a failed stream instead of `Ok`.
+#[test]
+fn close_sends_buffered_output_and_reports_failures() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let (c, s) = sslbridge::duplex(64 * 1024);
+        let server = echo_sink(&fx, s);
+        let mut tls = client(&fx).output_buffer_size(1024).start(c).unwrap();
+        tls.write_all(b"important").unwrap(); // buffered before any handshake
+        sink_ready(&mut tls); // (the handshake; the server is done with it)
+        tls.close().unwrap();
+        let (got, err) = join(server);
+        assert_eq!(got, b"important");
+        assert!(err.is_none(), "close_notify arrived: {err:?}");
+
+        let (c, s) = sslbridge::duplex(64 * 1024);
+        let server = echo_sink(&fx, s);
+        let broken = Arc::new(AtomicBool::new(false));
+        let transport = BreaksOnRead {
+            inner: c,
+            broken: broken.clone(),
+        };
+        let mut tls = client(&fx).connect(transport).unwrap();
+        sink_ready(&mut tls);
+        broken.store(true, Ordering::SeqCst);
+        assert!(tls.read(&mut [0u8; 4]).is_err());
+        let err = tls.close().unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::BrokenPipe, "{err}");
+        join(server);
+    })
+}
+
+/// Review finding: on a non-blocking transport, a write that would block still reports the
+/// bytes OpenSSL took as written, so a caller that moves on to other data corrupts nothing.
+#[test]
+fn would_block_writes_never_lose_or_reorder_bytes() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let (mut c, mut s) = sslbridge::duplex(4096);
+        c.set_nonblocking(true);
+        s.set_nonblocking(true);
+        let mut client = client(&fx).start(c).unwrap();
+        let mut server = ServerOptions::new()
+            .context(fx.server_context(None))
+            .start(s)
+            .unwrap();
+        let (mut c_done, mut s_done) = (false, false);
+        while !(c_done && s_done) {
+            c_done = c_done || client.handshake().is_ok();
+            s_done = s_done || server.handshake().is_ok();
+        }
+        // Write distinct blocks; whatever a write accepts is what the peer must receive,
+        // in order, even though the caller never retries a blocked write with the same data.
+        let mut accepted = Vec::new();
+        let mut received = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        for round in 0..200u32 {
+            let block = vec![b'A' + (round % 26) as u8; 3000 + (round as usize * 37) % 9000];
+            match client.write(&block) {
+                Ok(n) => accepted.extend_from_slice(&block[..n]),
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}"),
+            }
+            if round % 3 == 0 {
+                loop {
+                    match server.read(&mut buf) {
+                        Ok(n) => received.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+        }
+        loop {
+            match client.flush() {
+                Ok(()) => break,
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+            }
+            loop {
+                match server.read(&mut buf) {
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        while let Ok(n) = server.read(&mut buf) {
+            received.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(received.len(), accepted.len());
+        assert!(received == accepted, "bytes lost or reordered");
+    })
+}
+
+/// A transport whose writes panic once `exploding` is set.
+struct ExplodesOnWrite {
+    inner: MemoryPipe,
+    exploding: Arc<AtomicBool>,
+}
+
+impl Read for ExplodesOnWrite {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for ExplodesOnWrite {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.exploding.load(Ordering::SeqCst) {
+            panic!("exploding transport");
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Review finding: a transport that panics in `Drop`'s flush still gets the stream torn down
+/// (SSL freed, close callback run) before its panic goes on.
+#[test]
+fn a_panic_in_the_drop_flush_still_tears_down() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let (c, s) = sslbridge::duplex(64 * 1024);
+        let server = echo_sink(&fx, s);
+        let exploding = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(AtomicBool::new(false));
+        let transport = ExplodesOnWrite {
+            inner: c,
+            exploding: exploding.clone(),
+        };
+        let mut tls = client(&fx)
+            .output_buffer_size(1024)
+            .on_close({
+                let closed = closed.clone();
+                move || closed.store(true, Ordering::SeqCst)
+            })
+            .connect(transport)
+            .unwrap();
+        sink_ready(&mut tls);
+        tls.write_all(b"buffered").unwrap();
+        exploding.store(true, Ordering::SeqCst);
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(tls)));
+        let payload = dropped.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"exploding transport"));
+        assert!(closed.load(Ordering::SeqCst), "the close callback ran");
+        join(server);
+    })
+}
+
+/// Review finding: a MemoryPipe handed back keeps no deadline of the stream's.
+#[test]
+fn a_memory_pipe_handed_back_keeps_no_stream_deadline() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let (c, s) = sslbridge::duplex(64 * 1024);
+        let ctx = fx.server_context(None);
+        let server = thread::spawn(move || {
+            let tls = ServerOptions::new().context(ctx).accept(s).unwrap();
+            let mut raw = tls.into_inner();
+            thread::sleep(std::time::Duration::from_millis(500));
+            raw.write_all(b"late").unwrap();
+        });
+        let tls = client(&fx)
+            .timeout(std::time::Duration::from_millis(200))
+            .connect(c)
+            .unwrap();
+        let mut raw = tls.into_inner();
+        // (TLS 1.3 session tickets may come first; then the late bytes, then EOF.)
+        let mut rest = Vec::new();
+        raw.read_to_end(&mut rest)
+            .expect("no stale deadline on the pipe");
+        assert!(rest.ends_with(b"late"));
+        join(server);
+    })
+}
+
+/// Review finding: a timeout too large to add to the clock is no deadline, not a panic.
+#[test]
+fn huge_timeouts_do_not_overflow() {
+    within(LIMIT, || {
+        let fx = Fixture::new();
+        let (c, s) = sslbridge::duplex(64 * 1024);
+        let server = echo_sink(&fx, s);
+        let mut tls = client(&fx)
+            .timeout(std::time::Duration::MAX)
+            .connect(c)
+            .unwrap();
+        tls.set_read_timeout(Some(std::time::Duration::MAX))
+            .unwrap();
+        sink_ready(&mut tls);
+        tls.write_all(b"ok").unwrap();
+        tls.close().unwrap();
+        assert_eq!(join(server).0, b"ok");
+    })
+}

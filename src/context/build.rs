@@ -4,9 +4,9 @@
 
 use super::builder::{ChainSource, KeySource, Password};
 use super::{Context, ContextBuilder, ContextExtras, Method, EXTRAS};
-use crate::util::c_str;
 use crate::credentials::{self, with_path, Target};
 use crate::error::{cvt, cvt_p, Error};
+use crate::util::c_str;
 use foreign_types::ForeignType;
 use std::os::raw::c_int;
 

@@ -11,10 +11,10 @@ pub use builder::ContextBuilder;
 pub use settings::{Method, Protocol, SessionCacheMode, SslOptions, VerifyLocation, VerifyMode};
 
 use crate::credentials::PasswordCallback;
+use crate::ex_data::Slot;
 use crate::x509::Certificate;
 use foreign_types::ForeignTypeRef;
 use openssl_sys::SSL_CTX;
-use crate::ex_data::Slot;
 use std::sync::Arc;
 
 foreign_types::foreign_type! {
@@ -104,9 +104,7 @@ impl ContextRef {
     pub(crate) fn extras(&self) -> Option<&ContextExtras> {
         // SAFETY: the slot holds null or a ContextExtras that lives as long as the SSL_CTX,
         // which outlives &self.
-        unsafe {
-            EXTRAS.get(self.as_ptr()).as_ref()
-        }
+        unsafe { EXTRAS.get(self.as_ptr()).as_ref() }
     }
 
     /// The verify mode (`SSL_CTX_get_verify_mode`).
@@ -180,5 +178,3 @@ impl std::fmt::Debug for Context {
             .finish()
     }
 }
-
-

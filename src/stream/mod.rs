@@ -298,7 +298,9 @@ impl<T> SslStream<T> {
                 code,
                 // SAFETY: returns a static string for any code.
                 text: unsafe {
-                    crate::ffi::openssl::c_string(openssl_sys::X509_verify_cert_error_string(code as _))
+                    crate::ffi::openssl::c_string(openssl_sys::X509_verify_cert_error_string(
+                        code as _,
+                    ))
                 },
                 depth: 0,
                 subject: cert.subject_name(),

@@ -17,8 +17,8 @@ pub use details::Digest;
 pub(crate) use hostname::dns_name_matches;
 pub use hostname::verify_hostname;
 
-use crate::util::looks_like_pem;
 use crate::error::{cvt_p, Error, ErrorMark, ErrorStack, QueueScope};
+use crate::util::looks_like_pem;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::X509;
 use std::fmt;
