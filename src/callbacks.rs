@@ -1,104 +1,22 @@
-//! Per-connection state reached from OpenSSL callbacks (through the `SSL`'s ex_data) and the
-//! callbacks themselves: certificate verification with hostname checking, and server-side
-//! ALPN selection.
+//! The C trampolines OpenSSL calls during a handshake: certificate verification with
+//! hostname checking, server-side ALPN selection and SNI, key logging, and the message
+//! callback. Each finds the connection's state (or the context's) through a typed ex-data
+//! slot, runs the Rust callback inside `catch_unwind`, and parks a panic for the stream.
 
-use crate::bio::BioState;
-use crate::error::{Error, Side};
-use crate::ex_data::Slot;
+use crate::error::Error;
 use crate::ffi::openssl::c_string;
+use crate::stream::connection::connection;
 use crate::util::park_panic;
 use crate::x509::verify_hostname;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::{SSL, X509_STORE_CTX};
-use std::any::Any;
 use std::os::raw::{c_int, c_uchar, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
-
-use crate::context::Context;
-
-/// Chooses the ALPN protocol from the client's offer (in the client's order); `None` selects
-/// nothing.
-pub type AlpnCallback = dyn Fn(&[&str]) -> Option<String> + Send + Sync + 'static;
-
-/// Picks the context (certificate, key, settings) for the server name a client requested;
-/// `None` keeps the stream's own.
-pub type SniCallback = dyn Fn(&str) -> Option<Context> + Send + Sync + 'static;
-
-/// Receives NSS key log lines (the `SSLKEYLOGFILE` format), without the trailing newline.
-pub type KeylogCallback = dyn Fn(&str) + Send + Sync + 'static;
 
 /// `X509_V_ERR_HOSTNAME_MISMATCH`.
 const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
 /// `X509_V_ERR_APPLICATION_VERIFICATION`: a callback rejected an otherwise valid chain.
 const X509_V_ERR_APPLICATION_VERIFICATION: c_int = 50;
-
-/// Everything a stream shares with OpenSSL's callbacks. The stream owns it through a
-/// [`SharedWithOpenSsl`](crate::stream::SharedWithOpenSsl): one stable pointer, used by
-/// OpenSSL (ex_data, BIO data) and by the stream alike, freed after the `SSL`.
-pub(crate) struct Connection {
-    pub(crate) bio: BioState,
-    /// Client only: the host name to check the leaf against, when verification is on.
-    pub(crate) check_hostname: Option<String>,
-    /// Client only: the server's certificate is verified (`Verify::Required`/`Optional`).
-    pub(crate) verifies_server: bool,
-    /// The first verification failure, returned instead of OpenSSL's generic error.
-    pub(crate) verify_failure: Option<Error>,
-    /// Server only: ALPN protocols in preference order, in wire format.
-    pub(crate) alpn_server: Option<Vec<u8>>,
-    /// Server only: a closure choosing the ALPN protocol from the client's list.
-    pub(crate) alpn_select: Option<Arc<AlpnCallback>>,
-    /// Server only: fail the handshake (no_application_protocol) when nothing matches.
-    pub(crate) alpn_required: bool,
-    /// Server only: picks a context by the requested server name.
-    pub(crate) sni_callback: Option<Arc<SniCallback>>,
-    /// The context the SNI callback switched to, kept alive with the connection.
-    pub(crate) sni_context: Option<Context>,
-    /// A panic caught in a non-BIO callback.
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
-    /// Which end this is, for error messages that name the setting of this side.
-    pub(crate) side: Side,
-    /// The header of the first record received (from the message callback, during the
-    /// handshake), to explain a peer that does not speak TLS.
-    pub(crate) first_header: Vec<u8>,
-}
-
-impl Connection {
-    pub(crate) fn new(bio: BioState, side: Side) -> Connection {
-        Connection {
-            bio,
-            side,
-            first_header: Vec::new(),
-            check_hostname: None,
-            verifies_server: false,
-            verify_failure: None,
-            alpn_server: None,
-            alpn_select: None,
-            alpn_required: false,
-            sni_callback: None,
-            sni_context: None,
-            panic: None,
-        }
-    }
-
-    /// A panic from any callback, to resume once OpenSSL has returned.
-    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
-        self.bio.panic.take().or_else(|| self.panic.take())
-    }
-}
-
-/// The slot through which an `SSL` points to its [`Connection`] (owned by the stream).
-pub(crate) static CONNECTION: Slot<SSL, Connection> = Slot::pointer();
-
-/// The connection behind `ssl`, if it is one of ours.
-///
-/// # Safety
-/// `ssl` is live, and no other reference to its `Connection` is active (OpenSSL is inside a
-/// call made by the stream, which does not touch the connection meanwhile).
-unsafe fn connection<'a>(ssl: *mut SSL) -> Option<&'a mut Connection> {
-    // SAFETY: per the function contract; the slot holds null or our Connection.
-    unsafe { CONNECTION.get(ssl).as_mut() }
-}
 
 /// The verify callback installed on every stream's `SSL`.
 pub(crate) extern "C" fn verify_trampoline(

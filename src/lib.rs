@@ -103,11 +103,9 @@ mod context;
 mod credentials;
 mod error;
 mod ex_data;
-mod fd;
 mod ffi;
 #[cfg(all(feature = "fuzzing", fuzzing))]
 mod fuzzing_rand;
-mod global;
 mod init;
 mod options;
 mod session;
@@ -120,23 +118,24 @@ mod util;
 mod x509;
 
 pub use bio::TransportStats;
-pub use callbacks::{AlpnCallback, KeylogCallback, SniCallback};
+pub use context::global::{
+    global_context, load_global_verify_locations, set_global_default_verify_paths,
+    use_certificate_chain_file, with_global_context,
+};
 pub use context::{
-    Context, ContextBuilder, ContextRef, Method, Protocol, SessionCacheMode, SslOptions,
-    VerifyCallback, VerifyLocation, VerifyMode,
+    Context, ContextBuilder, ContextRef, KeylogCallback, Method, Protocol, SessionCacheMode,
+    SslOptions, VerifyCallback, VerifyLocation, VerifyMode,
 };
 pub use credentials::PasswordCallback;
 pub use error::{Error, ErrorStack, OpenSslError, Operation, Side};
-pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
-pub use global::{
-    client_verify_default, global_context, load_global_verify_locations, set_client_verify_default,
-    set_global_default_verify_paths, use_certificate_chain_file, with_global_context, Verify,
-};
 pub use init::{ensure_initialized, ensure_initialized_with_seed, openssl_version, random_bytes};
-pub use options::{ClientOptions, ServerOptions};
+pub use options::{
+    client_verify_default, set_client_verify_default, ClientOptions, ServerOptions, Verify,
+};
 pub use session::{Session, SessionRef};
+pub use stream::connection::{AlpnCallback, SniCallback};
 pub use stream::SslStream;
-pub use transport::{duplex, MemoryPipe, Transport};
+pub use transport::{duplex, stream_fd, Descriptor, FdTransport, MemoryPipe, Pipes, Transport};
 pub use x509::{verify_hostname, Certificate, CertificateRef, Digest};
 
 /// Re-exported so users can reach the raw OpenSSL pointers (`ForeignType::as_ptr`) behind

@@ -1,56 +1,65 @@
 //! `ClientOptions` and `ServerOptions`: how a stream is set up (cl+ssl's
-//! `make-ssl-client-stream` / `make-ssl-server-stream` keywords).
+//! `make-ssl-client-stream` / `make-ssl-server-stream` keywords), and [`Verify`], how a
+//! client checks its server, with its process-wide default. The options only collect what is
+//! asked for; `stream::setup` builds the stream.
 
-use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
-use crate::callbacks::{
-    alpn_wire, message_trampoline, verify_trampoline, AlpnCallback, Connection, SniCallback,
-    CONNECTION,
-};
-use crate::context::{Context, ContextRef, VerifyMode};
-use crate::credentials::{PasswordCallback, Target};
-use crate::error::{cvt, cvt_p, Error, QueueScope, Side};
-use crate::fd::{descriptors_of, duplicate_descriptors, Descriptor};
-use crate::global::{client_verify_default, global_context, Verify};
+use crate::context::{Context, VerifyMode};
+use crate::error::Error;
 use crate::session::Session;
-use crate::stream::{CloseCallback, Deadlines, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
-use crate::transport::Transport;
-use crate::util::c_str;
-use foreign_types::ForeignType;
-use std::net::IpAddr;
+use crate::stream::setup::{self, ClientSide, Common, ServerSide, Source};
+use crate::stream::SslStream;
+use crate::transport::{Descriptor, Transport};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// Default size of the plaintext buffer behind `BufRead`.
-const DEFAULT_INPUT_BUFFER: usize = 16 * 1024;
-
-/// Certificate, key and the rest that clients and servers configure alike.
-#[derive(Default)]
-struct Common {
-    context: Option<Context>,
-    alpn: Vec<String>,
-    chain: Option<Source>,
-    key: Option<Source>,
-    /// Wiped when the options (and the stream set-up) are done with it.
-    password: Option<Zeroizing<Vec<u8>>>,
-    cipher_list: Option<String>,
-    on_close: Option<CloseCallback>,
-    input_buffer_size: Option<usize>,
-    output_buffer_size: usize,
-    read_ahead: Option<usize>,
-    ignore_unexpected_eof: bool,
-    /// `None` means the default: use the fd fast path when the transport has descriptors.
-    unwrap_fd: Option<bool>,
-    timeout: Option<Duration>,
-    /// `None` means the default: release idle buffers.
-    release_buffers: Option<bool>,
+/// How a client checks the server it connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Verify {
+    /// Check nothing: any certificate, or none, is accepted. Only for testing or when the
+    /// protocol above authenticates the peer.
+    None,
+    /// Verify the chain and the hostname when the server presents a certificate.
+    Optional,
+    /// Require a certificate that chain-verifies against the trusted roots and matches the
+    /// hostname (DNS name or IP address). The default.
+    Required,
 }
 
-enum Source {
-    File(PathBuf),
-    /// Key PEM is wiped when dropped; certificate PEM is public anyway.
-    Pem(Zeroizing<Vec<u8>>),
+static CLIENT_VERIFY_DEFAULT: AtomicU8 = AtomicU8::new(2);
+
+/// The [`Verify`] a client uses when its options do not say; initially [`Verify::Required`].
+///
+/// ```
+/// assert_eq!(sslbridge::client_verify_default(), sslbridge::Verify::Required);
+/// ```
+#[doc(alias = "*make-ssl-client-stream-verify-default*")]
+pub fn client_verify_default() -> Verify {
+    match CLIENT_VERIFY_DEFAULT.load(Ordering::Relaxed) {
+        0 => Verify::None,
+        1 => Verify::Optional,
+        _ => Verify::Required,
+    }
+}
+
+/// Changes the process-wide client default (cl+ssl's
+/// `*make-ssl-client-stream-verify-default*`). Affects clients created afterwards.
+///
+/// ```no_run
+/// // A test harness talking only to its own self-signed servers:
+/// sslbridge::set_client_verify_default(sslbridge::Verify::None);
+/// ```
+#[doc(alias = "*make-ssl-client-stream-verify-default*")]
+pub fn set_client_verify_default(verify: Verify) {
+    let v = match verify {
+        Verify::None => 0,
+        Verify::Optional => 1,
+        Verify::Required => 2,
+    };
+    CLIENT_VERIFY_DEFAULT.store(v, Ordering::Relaxed);
 }
 
 macro_rules! common_setters {
@@ -308,45 +317,14 @@ impl ClientOptions {
                  .verify_hostname(false) (chain verification only)"
             )));
         }
-        let check = check_name.then(|| self.hostname.clone()).flatten();
-        let hostname = self.hostname.clone();
-        let session = self.session;
-        let mut stream = build_stream(self.common, transport, true, verify == Verify::Required)?;
-        let ssl = stream.as_ptr();
-        // SAFETY: ssl is the stream's live SSL; strings outlive the calls.
-        unsafe {
-            openssl_sys::SSL_set_connect_state(ssl);
-            if let Some(host) = hostname.as_deref() {
-                let is_ip = host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                    .is_ok();
-                if !is_ip {
-                    let name = c_str(host.trim_end_matches('.'), "hostname")?;
-                    cvt(
-                        openssl_sys::SSL_set_tlsext_host_name(ssl, name.as_ptr() as *mut _) as i32,
-                    )?;
-                }
-            }
-            if let Some(session) = &session {
-                cvt(openssl_sys::SSL_set_session(ssl, session.as_ptr()))?;
-            }
-            match verify {
-                Verify::None => {
-                    openssl_sys::SSL_set_verify(ssl, openssl_sys::SSL_VERIFY_NONE, None)
-                }
-                Verify::Optional | Verify::Required => openssl_sys::SSL_set_verify(
-                    ssl,
-                    openssl_sys::SSL_VERIFY_PEER,
-                    Some(verify_trampoline),
-                ),
-            }
-        }
-        let conn = stream.connection_mut();
-        conn.check_hostname = check;
-        conn.verifies_server = verify != Verify::None;
-        Ok(stream)
+        let side = ClientSide {
+            check_hostname: check_name.then(|| self.hostname.clone()).flatten(),
+            hostname: self.hostname,
+            verify_server: verify != Verify::None,
+            require_certificate: verify == Verify::Required,
+            session: self.session,
+        };
+        setup::client(self.common, side, transport)
     }
 
     /// Connects: sets up and runs the handshake on a blocking transport. On a non-blocking
@@ -382,10 +360,7 @@ impl ClientOptions {
 #[derive(Default)]
 pub struct ServerOptions {
     common: Common,
-    verify_mode: Option<VerifyMode>,
-    alpn_select: Option<Arc<AlpnCallback>>,
-    alpn_required: bool,
-    sni_callback: Option<Arc<SniCallback>>,
+    side: ServerSide,
 }
 
 impl ServerOptions {
@@ -403,7 +378,7 @@ impl ServerOptions {
         mut self,
         callback: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        self.alpn_select = Some(Arc::new(callback));
+        self.side.alpn_select = Some(Arc::new(callback));
         self
     }
 
@@ -421,14 +396,14 @@ impl ServerOptions {
     /// ```
     #[doc(alias = "SSL_set_verify")]
     pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
-        self.verify_mode = Some(mode);
+        self.side.verify_mode = Some(mode);
         self
     }
 
     /// When the client offers ALPN but nothing matches: `true` fails the handshake with a
     /// `no_application_protocol` alert, `false` (the default) continues without a protocol.
     pub fn alpn_required(mut self, required: bool) -> Self {
-        self.alpn_required = required;
+        self.side.alpn_required = required;
         self
     }
 
@@ -450,43 +425,13 @@ impl ServerOptions {
         mut self,
         callback: impl Fn(&str) -> Option<Context> + Send + Sync + 'static,
     ) -> Self {
-        self.sni_callback = Some(Arc::new(callback));
+        self.side.sni_callback = Some(Arc::new(callback));
         self
     }
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`].
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
-        let alpn = if self.common.alpn.is_empty() {
-            None
-        } else {
-            Some(alpn_wire(&self.common.alpn)?)
-        };
-        let has_sni = self.sni_callback.is_some();
-        let verify_mode = self.verify_mode;
-        let mut stream = build_stream(self.common, transport, false, false)?;
-        let ssl = stream.as_ptr();
-        // SAFETY: ssl is the stream's live SSL and its context is live.
-        unsafe {
-            openssl_sys::SSL_set_accept_state(ssl);
-            let mode = match verify_mode {
-                Some(mode) => mode.bits(),
-                None => openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl)),
-            };
-            openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
-            if openssl_sys::SSL_get_certificate(ssl).is_null() && !has_sni {
-                return Err(Error::InvalidArgument(
-                    "a server needs a certificate and private key: give ServerOptions::certificate_file \
-                     and private_key_file (or the _pem variants), or load them into the context"
-                        .into(),
-                ));
-            }
-        }
-        let conn = stream.connection_mut();
-        conn.alpn_server = alpn;
-        conn.alpn_select = self.alpn_select;
-        conn.alpn_required = self.alpn_required;
-        conn.sni_callback = self.sni_callback;
-        Ok(stream)
+        setup::server(self.common, self.side, transport)
     }
 
     /// Accepts: sets up and runs the handshake on a blocking transport.
@@ -501,168 +446,4 @@ impl ServerOptions {
     pub fn accept_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
         self.accept(fd.into())
     }
-}
-
-/// Creates the `SSL`, the BIO and the stream, and applies the settings common to both sides.
-fn build_stream<T: Transport>(
-    mut common: Common,
-    transport: T,
-    is_client: bool,
-    require_peer_certificate: bool,
-) -> Result<SslStream<T>, Error> {
-    crate::ensure_initialized();
-    // Entries left by unrelated code must not end up in our errors.
-    let _queue = QueueScope::enter();
-    let context = match common.context {
-        Some(c) => c,
-        None => global_context()?,
-    };
-    let read_ahead = common.read_ahead.unwrap_or(crate::bio::DEFAULT_READ_AHEAD);
-    // OpenSSL, `poll` and the blocking-mode switches work on the stream's own duplicates of
-    // the descriptors, so nothing done to the transport later can redirect them.
-    let (fds, owned_fds) = match descriptors_of(&transport) {
-        Some(fds) => {
-            let (fds, owned) = duplicate_descriptors(fds).map_err(Error::Io)?;
-            (Some(fds), owned)
-        }
-        None => (None, Vec::new()),
-    };
-    let fd_fast_path = fds.is_some() && common.unwrap_fd.unwrap_or(true);
-    let user_nonblocking = match fds {
-        Some(f) => {
-            crate::ffi::posix::is_nonblocking(f.read).map_err(Error::Io)?
-                || crate::ffi::posix::is_nonblocking(f.write).map_err(Error::Io)?
-        }
-        None => false,
-    };
-    // OpenSSL's own read-ahead fetches header and body in one read: on the fd path, and for a
-    // MemoryPipe, which hands over one record per read straight into OpenSSL's buffer. Other
-    // transports get the BIO's read-ahead buffer instead (their `read` needs an initialised
-    // slice, and OpenSSL's read-ahead moves the unread rest of its buffer after every record
-    // when a read brings several).
-    let is_memory_pipe = (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
-    let openssl_read_ahead = fd_fast_path || is_memory_pipe;
-    // A deadline is enforced or refused, before any I/O: sslbridge bounds the waits of the
-    // descriptors it knows (with poll) and of its own MemoryPipe, and nothing else.
-    let deadlines = if fds.is_some() {
-        Deadlines::Descriptors
-    } else if is_memory_pipe {
-        Deadlines::MemoryPipe
-    } else {
-        Deadlines::Unsupported(std::any::type_name::<T>())
-    };
-    if common.timeout.is_some() {
-        deadlines.check()?;
-    }
-    // OpenSSL flushes the BIO after a handshake flight but not after SSL_write: a transport
-    // that buffers (BufWriter, Stdout, a framing layer) would keep the records.
-    let flush_after_write = !fd_fast_path && !is_memory_pipe && common.output_buffer_size == 0;
-    let release_buffers = common.release_buffers.unwrap_or(true);
-    let mut bio_state = BioState::new(Box::new(transport), read_ahead);
-    bio_state.fd = fds.map(|f| f.read);
-    // Allocated once; OpenSSL's copies of the pointer and the stream's accesses all go
-    // through this one pointer (see SharedWithOpenSsl).
-    let side = if is_client {
-        Side::Client
-    } else {
-        Side::Server
-    };
-    let conn = SharedWithOpenSsl::new(Connection::new(bio_state, side));
-    let conn_ptr: *mut Connection = conn.as_ptr();
-    // SAFETY: the context is live; SSL_new returns an owned SSL or null.
-    let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
-    // From here the stream owns the SSL and frees it on every error path.
-    let mut stream = SslStream::from_parts(StreamParts {
-        ssl,
-        conn,
-        owned_fds,
-        context: context.clone(),
-        is_client,
-        require_peer_certificate,
-        input_capacity: common.input_buffer_size.unwrap_or(DEFAULT_INPUT_BUFFER),
-        output_capacity: common.output_buffer_size,
-        io: IoMode {
-            fds,
-            fd_fast_path,
-            user_nonblocking,
-            emulating_blocking: false,
-            deadlines,
-            flush_after_write,
-            handshake_timeout: common.timeout,
-            read_timeout: common.timeout,
-            write_timeout: common.timeout,
-        },
-    });
-    // SAFETY: ssl is live; conn_ptr is the stream's SharedWithOpenSsl pointer: stable, only
-    // ever used as a raw pointer, and freed after the SSL (the stream frees the SSL first).
-    // The BIO's data pointer is a projection of it made without a reference. The BIO's
-    // reference passes to the SSL.
-    unsafe {
-        CONNECTION.set_pointer(ssl, conn_ptr)?;
-        match fds {
-            Some(fds) if fd_fast_path => attach_descriptor_bios(ssl, fds)?,
-            _ => {
-                let bio = new_transport_bio(&raw mut (*conn_ptr).bio)?;
-                openssl_sys::SSL_set_bio(ssl, bio, bio);
-            }
-        }
-        if openssl_read_ahead {
-            crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);
-        }
-        // For the handshake only (the stream removes it after): keeps the first record header
-        // received, to explain a peer that does not speak TLS.
-        crate::ffi::openssl::SSL_set_msg_callback(ssl, Some(message_trampoline));
-        let release = if release_buffers {
-            openssl_sys::SSL_MODE_RELEASE_BUFFERS
-        } else {
-            0
-        };
-        crate::ffi::openssl::ssl_set_mode(
-            ssl,
-            openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
-                | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                | release,
-        );
-        if common.ignore_unexpected_eof {
-            crate::ffi::openssl::SSL_set_options(
-                ssl,
-                crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits(),
-            );
-        }
-        if let Some(list) = &common.cipher_list {
-            let list = c_str(list, "cipher list")?;
-            cvt(openssl_sys::SSL_set_cipher_list(ssl, list.as_ptr()))?;
-        }
-        if is_client && !common.alpn.is_empty() {
-            let wire = alpn_wire(&common.alpn)?;
-            // SSL_set_alpn_protos returns 0 on success.
-            if openssl_sys::SSL_set_alpn_protos(ssl, wire.as_ptr(), wire.len() as _) != 0 {
-                return Err(Error::Ssl(crate::error::ErrorStack::drain()));
-            }
-        }
-    }
-    let target = Target::Connection(ssl);
-    match &common.chain {
-        Some(Source::File(path)) => target.use_chain_file(path)?,
-        Some(Source::Pem(pem)) => target.use_chain_bytes(pem)?,
-        None => {}
-    }
-    if let Some(key) = &common.key {
-        let password: Option<Arc<PasswordCallback>> = match common.password.take() {
-            // The copy handed to OpenSSL is wiped by the password trampoline.
-            Some(p) => Some(Arc::new(move |_| p.to_vec())),
-            None => context_password(&context),
-        };
-        match key {
-            Source::File(path) => target.use_key_file(path, password.as_deref())?,
-            Source::Pem(pem) => target.use_key_bytes(pem, password.as_deref())?,
-        }
-    }
-    stream.enforce_deadlines()?;
-    stream.set_on_close(common.on_close);
-    Ok(stream)
-}
-
-fn context_password(context: &ContextRef) -> Option<Arc<PasswordCallback>> {
-    context.extras().and_then(|e| e.password_callback.clone())
 }

@@ -1,9 +1,10 @@
 //! TLS over tokio: the same engine and the same custom BIO, driven by `async`/`.await`.
 //!
 //! Enabled by the `tokio` feature. [`ClientOptions::connect_async`] and
-//! [`ServerOptions::accept_async`] take any `S: AsyncRead + AsyncWrite + Unpin + Send +
-//! 'static` (a `tokio::net::TcpStream`, a `UnixStream`, one end of `tokio::io::duplex`, …)
-//! and return an [`SslStream<S>`] that implements tokio's [`AsyncRead`] and [`AsyncWrite`].
+//! [`ServerOptions::accept_async`] take any `S: AsyncRead + AsyncWrite + Unpin` (a
+//! `tokio::net::TcpStream`, a `UnixStream`, one end of `tokio::io::duplex`, a borrowed
+//! `&mut TcpStream`, …) and return an [`SslStream<S>`] that implements tokio's [`AsyncRead`]
+//! and [`AsyncWrite`], `Send` exactly when `S` is.
 //! Every option and verification rule of the blocking API applies unchanged.
 //!
 //! ```
@@ -186,11 +187,11 @@ impl<S: fmt::Debug> fmt::Debug for AsyncTransport<S> {
 }
 
 /// Lends the task context to the adapter for one poll call; clears it on drop, on every path.
-struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> {
+struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin> {
     stream: &'a mut crate::SslStream<AsyncTransport<S>>,
 }
 
-impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Polling<'a, S> {
+impl<'a, S: AsyncRead + AsyncWrite + Unpin> Polling<'a, S> {
     /// The `'a` borrow of `cx` keeps the context alive and unused elsewhere for as long as the
     /// guard, so the pointer stored in the adapter is valid until the guard clears it.
     fn new(
@@ -202,20 +203,20 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Polling<'a, S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Drop for Polling<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Drop for Polling<'_, S> {
     fn drop(&mut self) {
         self.stream.get_mut().cx = ptr::null_mut();
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::Deref for Polling<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::Deref for Polling<'_, S> {
     type Target = crate::SslStream<AsyncTransport<S>>;
     fn deref(&self) -> &Self::Target {
         self.stream
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::DerefMut for Polling<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::DerefMut for Polling<'_, S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         self.stream
     }
@@ -246,7 +247,7 @@ pub struct SslStream<S> {
     peer_closed: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> SslStream<S> {
     fn new(inner: crate::SslStream<AsyncTransport<S>>) -> SslStream<S> {
         SslStream {
             inner,
@@ -308,7 +309,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -330,7 +331,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for SslStream
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslStream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -401,7 +402,7 @@ fn refuse_blocking_timeout(has_timeout: bool) -> Result<(), Error> {
 /// Wraps a blocking stream set up over an [`AsyncTransport`] as an async one.
 fn into_async<S>(stream: crate::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
     // Drop has no task context to flush with: the async stream's buffered output must be
@@ -415,7 +416,7 @@ impl ClientOptions {
     /// [`SslStream::handshake`] (or just read/write, which handshake first).
     pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
@@ -426,7 +427,7 @@ impl ClientOptions {
     /// The future is `Send` when `S` is; dropping it frees everything.
     pub async fn connect_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stream = self.start_async(transport)?;
         stream.handshake().await?;
@@ -439,7 +440,7 @@ impl ServerOptions {
     /// [`SslStream::handshake`].
     pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
@@ -450,7 +451,7 @@ impl ServerOptions {
     /// when `S` is; dropping it frees everything.
     pub async fn accept_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stream = self.start_async(transport)?;
         stream.handshake().await?;

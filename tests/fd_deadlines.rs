@@ -33,7 +33,7 @@ fn assert_timeout(err: io::Error, operation: &str) {
 
 /// A stalled server: a 200 ms read times out (twice), then the server resumes and the same
 /// stream reads everything byte-exact, then close_notify.
-fn stalled_server_read_timeout<T: Transport + AsFd>(
+fn stalled_server_read_timeout<T: Transport + AsFd + Send + 'static>(
     mode: Mode,
     via_options: bool,
     client: T,

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::Duration;
 
 /// Asserts the live path and the Rust-side transport call counts for `mode`.
-fn assert_path<T: Transport>(tls: &SslStream<T>, mode: Mode, side: &str) {
+fn assert_path<T: Transport + Send + 'static>(tls: &SslStream<T>, mode: Mode, side: &str) {
     assert_eq!(
         tls.uses_fd_fast_path(),
         mode.is_fd(),
@@ -36,7 +36,12 @@ fn assert_path<T: Transport>(tls: &SslStream<T>, mode: Mode, side: &str) {
     }
 }
 
-fn handshake_version<T: Transport>(mode: Mode, client: T, server: T, version: Protocol) {
+fn handshake_version<T: Transport + Send + 'static>(
+    mode: Mode,
+    client: T,
+    server: T,
+    version: Protocol,
+) {
     let pki = Pki::shared();
     let server = thread::spawn(move || {
         let mut tls = pki
@@ -66,16 +71,16 @@ fn handshake_version<T: Transport>(mode: Mode, client: T, server: T, version: Pr
     tls.close().expect("client close");
 }
 
-fn handshake_tls12<T: Transport>(mode: Mode, client: T, server: T) {
+fn handshake_tls12<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     handshake_version(mode, client, server, Protocol::Tls1_2);
 }
 
-fn handshake_tls13<T: Transport>(mode: Mode, client: T, server: T) {
+fn handshake_tls13<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     handshake_version(mode, client, server, Protocol::Tls1_3);
 }
 
 /// 16 MiB each way at the same time, byte-exact.
-fn bulk_both_directions<T: Transport>(mode: Mode, client: T, server: T) {
+fn bulk_both_directions<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     const TOTAL: u64 = 16 * MIB as u64;
     let pki = Pki::shared();
     let server = thread::spawn(move || {
@@ -94,7 +99,7 @@ fn bulk_both_directions<T: Transport>(mode: Mode, client: T, server: T) {
 }
 
 /// A peer's close_notify is a clean end: `Ok(0)`, and again `Ok(0)`.
-fn close_notify_is_eof<T: Transport>(mode: Mode, client: T, server: T) {
+fn close_notify_is_eof<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
@@ -111,7 +116,7 @@ fn close_notify_is_eof<T: Transport>(mode: Mode, client: T, server: T) {
 }
 
 /// A transport EOF without close_notify is a truncation: `UnexpectedEof`.
-fn drop_without_close_notify<T: Transport>(mode: Mode, client: T, server: T) {
+fn drop_without_close_notify<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
@@ -133,7 +138,11 @@ fn drop_without_close_notify<T: Transport>(mode: Mode, client: T, server: T) {
 }
 
 /// With `ignore_unexpected_eof(true)` the same truncation is a clean `Ok(0)` on both paths.
-fn drop_tolerated_with_ignore_unexpected_eof<T: Transport>(mode: Mode, client: T, server: T) {
+fn drop_tolerated_with_ignore_unexpected_eof<T: Transport + Send + 'static>(
+    mode: Mode,
+    client: T,
+    server: T,
+) {
     let pki = Pki::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
@@ -154,7 +163,7 @@ fn drop_tolerated_with_ignore_unexpected_eof<T: Transport>(mode: Mode, client: T
 /// The peer's socket is closed with our TLS data unread in its receive queue, so the kernel
 /// resets the connection (TCP sends RST; a Unix socket reports ECONNRESET): the read fails
 /// with `ConnectionReset`, the transport's own error.
-fn reset_by_peer<T: Transport>(mode: Mode, client: T, server: T) {
+fn reset_by_peer<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let (accepted_tx, accepted_rx) = mpsc::channel::<()>();
     let (sent_tx, sent_rx) = mpsc::channel::<()>();
@@ -180,7 +189,7 @@ fn reset_by_peer<T: Transport>(mode: Mode, client: T, server: T) {
 }
 
 /// Hostname mismatch fails verification with `Error::Hostname` on both paths.
-fn wrong_hostname<T: Transport>(mode: Mode, client: T, server: T) {
+fn wrong_hostname<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let server = thread::spawn(move || {
         let _ = pki.server(mode).accept(server); // fails with the client's alert
@@ -202,7 +211,7 @@ fn wrong_hostname<T: Transport>(mode: Mode, client: T, server: T) {
 }
 
 /// An untrusted chain fails verification with `Error::Verify` on both paths.
-fn untrusted_chain<T: Transport>(mode: Mode, client: T, server: T) {
+fn untrusted_chain<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let stranger = pki.pki.untrusted(&["localhost"]).expect("untrusted cert");
     let server = thread::spawn(move || {

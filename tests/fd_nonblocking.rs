@@ -14,7 +14,7 @@ const TOTAL: u64 = 16 * MIB as u64;
 const CHUNK: usize = 64 * 1024;
 
 /// One peer's side of the transfer.
-struct Side<T: Transport> {
+struct Side<T: Transport + Send + 'static> {
     tls: SslStream<T>,
     fd: RawFd,
     seed: u64,
@@ -27,7 +27,7 @@ struct Side<T: Transport> {
     read_blocks: u64,
 }
 
-impl<T: Transport> Side<T> {
+impl<T: Transport + Send + 'static> Side<T> {
     fn new(tls: SslStream<T>, fd: RawFd, seed: u64, peer_seed: u64) -> Side<T> {
         Side {
             tls,
@@ -97,7 +97,7 @@ impl<T: Transport> Side<T> {
     }
 }
 
-fn nonblocking_scenario<T: Transport + AsRawFd>(mode: Mode, client: T, server: T) {
+fn nonblocking_scenario<T: Transport + AsRawFd + Send + 'static>(mode: Mode, client: T, server: T) {
     let pki = Pki::shared();
     let (cfd, sfd) = (client.as_raw_fd(), server.as_raw_fd());
     assert!(is_nonblocking(cfd) && is_nonblocking(sfd));
@@ -168,7 +168,7 @@ trait Handshake {
     fn step(&mut self) -> Result<(), Error>;
 }
 
-impl<T: Transport> Handshake for SslStream<T> {
+impl<T: Transport + Send + 'static> Handshake for SslStream<T> {
     fn step(&mut self) -> Result<(), Error> {
         self.handshake()
     }

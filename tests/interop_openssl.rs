@@ -15,7 +15,10 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// Our client against s_server -rev: sends the lines, checks each answer byte for byte.
-fn exchange_reversed<T: Transport>(tls: &mut sslbridge::SslStream<T>, seed: u64) -> usize {
+fn exchange_reversed<T: Transport + Send + 'static>(
+    tls: &mut sslbridge::SslStream<T>,
+    seed: u64,
+) -> usize {
     let mut reader_buf = Vec::new();
     let mut bytes = 0;
     for line in lines(seed) {

@@ -146,7 +146,7 @@ fn rustls_client<S: Read + Write>(
 }
 
 /// One connection: a rustls client on `a`, our server thread on `b`.
-fn from_rustls<A: Read + Write, B: Transport>(
+fn from_rustls<A: Read + Write, B: Transport + Send + 'static>(
     mode: Mode,
     config: &Arc<rustls::ClientConfig>,
     context: &sslbridge::Context,
@@ -270,7 +270,7 @@ fn rustls_server<S: Read + Write>(
 }
 
 /// Our client: sends the lines, checks the answers, sends close_notify, expects rustls'.
-fn sslbridge_client<T: Transport>(
+fn sslbridge_client<T: Transport + Send + 'static>(
     pki: &Pki,
     version: Protocol,
     mode: Mode,
@@ -318,7 +318,7 @@ type ClientResult = Result<(bool, Option<Session>), sslbridge::Error>;
 
 /// One connection: our client on `a`, a rustls server thread on `b`.
 #[allow(clippy::too_many_arguments)]
-fn to_rustls<A: Transport, B: Read + Write + Send + 'static>(
+fn to_rustls<A: Transport + Send + 'static, B: Read + Write + Send + 'static>(
     pki: &Pki,
     version: Protocol,
     mode: Mode,

@@ -415,7 +415,7 @@ fn recording_context(
     (ctx, seen)
 }
 
-fn connect_to<T: Transport>(ctx: Context, t: T) -> Result<SslStream<T>, Error> {
+fn connect_to<T: Transport + Send + 'static>(ctx: Context, t: T) -> Result<SslStream<T>, Error> {
     ClientOptions::new().hostname(HOST).context(ctx).connect(t)
 }
 

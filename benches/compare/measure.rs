@@ -113,7 +113,7 @@ pub fn bulk(
     }
 }
 
-fn bulk_over<T: Transport>(
+fn bulk_over<T: Transport + Send + 'static>(
     configs: &Arc<Configs>,
     stack: Stack,
     client: T,

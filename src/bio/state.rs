@@ -22,8 +22,11 @@ pub struct TransportStats {
 }
 
 pub(crate) struct BioState {
-    /// `None` only while the stream is being torn down.
+    /// `None` only while the stream is being torn down. The stream made it from a `Box<T>`
+    /// (its transport type) and erased the lifetime; only the stream turns it back into `T`.
     pub(crate) transport: Option<Box<dyn Transport>>,
+    /// The transport is a `MemoryPipe` (asked once, when the state is made).
+    is_memory_pipe: bool,
     /// The read-ahead buffer: `read_ahead[pos..end]` is data not yet given to OpenSSL, and
     /// every byte below `read_ahead.len()` is initialised (a generic transport's `read` only
     /// ever sees initialised memory).
@@ -71,6 +74,7 @@ impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
         let capacity = read_ahead_capacity.max(1);
         BioState {
+            is_memory_pipe: transport.capabilities().memory_pipe,
             transport: Some(transport),
             read_ahead: Vec::new(),
             read_ahead_capacity: capacity,
@@ -100,9 +104,12 @@ impl BioState {
 
     /// The transport, when it is sslbridge's own `MemoryPipe`.
     pub(crate) fn memory_pipe(&mut self) -> Option<&mut MemoryPipe> {
+        if !self.is_memory_pipe {
+            return None;
+        }
         self.transport
             .as_deref_mut()
-            .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
+            .and_then(Transport::memory_pipe)
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -136,9 +143,13 @@ impl BioState {
         }
         if self.buffered() == 0 {
             if let Some(pipe) = self
-                .transport
-                .as_deref_mut()
-                .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
+                .is_memory_pipe
+                .then(|| {
+                    self.transport
+                        .as_deref_mut()
+                        .and_then(Transport::memory_pipe)
+                })
+                .flatten()
             {
                 // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer, one
                 // record at most (see `record`).

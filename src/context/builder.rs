@@ -56,7 +56,7 @@ pub struct ContextBuilder {
     pub(super) password: Password,
     pub(super) chain: Option<ChainSource>,
     pub(super) key: Option<KeySource>,
-    pub(super) keylog: Option<Arc<crate::callbacks::KeylogCallback>>,
+    pub(super) keylog: Option<Arc<super::KeylogCallback>>,
 }
 
 /// Where the certificate chain comes from. `build()` turns every source into `Loaded`.

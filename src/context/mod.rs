@@ -4,6 +4,7 @@
 
 mod build;
 mod builder;
+pub(crate) mod global;
 mod settings;
 mod trust;
 
@@ -82,6 +83,9 @@ unsafe fn ctx_up_ref(ctx: *mut SSL_CTX) -> *mut SSL_CTX {
     ctx
 }
 
+/// Receives NSS key log lines (the `SSLKEYLOGFILE` format), without the trailing newline.
+pub type KeylogCallback = dyn Fn(&str) + Send + Sync + 'static;
+
 /// A verify callback: `(preverify_ok, x509_error_code, depth, certificate) -> accept`.
 pub type VerifyCallback = dyn Fn(bool, i32, u32, &Certificate) -> bool + Send + Sync + 'static;
 
@@ -91,7 +95,7 @@ pub(crate) struct ContextExtras {
     pub(crate) verify_callback: Option<Arc<VerifyCallback>>,
     /// Decrypts keys that streams load (a fixed password lives only here, wiped on drop).
     pub(crate) password_callback: Option<Arc<PasswordCallback>>,
-    pub(crate) keylog: Option<Arc<crate::callbacks::KeylogCallback>>,
+    pub(crate) keylog: Option<Arc<KeylogCallback>>,
     /// The settings the context was built with, every source loaded: `to_builder()`.
     pub(crate) settings: ContextBuilder,
 }

@@ -2,20 +2,23 @@
 //! loop with deadlines, shutdown and teardown. What a finished connection negotiated is in
 //! [`properties`]; the `Read`/`Write`/`BufRead` impls are in [`io_impls`].
 
+pub(crate) mod connection;
 mod io_impls;
 mod properties;
+pub(crate) mod setup;
 mod shared;
 
 pub(crate) use shared::SharedWithOpenSsl;
 
+use crate::bio::Plumbing;
 use crate::bio::TransportStats;
-use crate::callbacks::Connection;
 use crate::context::Context;
 use crate::error::{alert_name, Error, ErrorStack, Operation, QueueScope};
-use crate::fd::Fds;
 use crate::ffi::openssl as ffi;
 use crate::ffi::posix::{self, Readiness};
+use crate::transport::Fds;
 use crate::transport::Transport;
+use connection::Connection;
 use openssl_sys::SSL;
 use std::io;
 use std::marker::PhantomData;
@@ -99,6 +102,57 @@ pub struct SslStream<T> {
     flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+impl IoMode {
+    /// Before the transport is installed: no descriptors, no deadlines.
+    pub(crate) fn unset() -> IoMode {
+        IoMode {
+            fds: None,
+            fd_fast_path: false,
+            user_nonblocking: false,
+            emulating_blocking: false,
+            deadlines: Deadlines::Unsupported("(not set up)"),
+            flush_after_write: false,
+            handshake_timeout: None,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// How a stream waits, given how it reaches its transport (of type `transport`, named
+    /// in errors) and the options.
+    pub(crate) fn new(
+        plumbing: &Plumbing,
+        common: &setup::Common,
+        transport: &'static str,
+    ) -> IoMode {
+        // sslbridge bounds the waits of the descriptors it knows (with poll) and of its own
+        // MemoryPipe, and nothing else.
+        let deadlines = if plumbing.fds.is_some() {
+            Deadlines::Descriptors
+        } else if plumbing.memory_pipe {
+            Deadlines::MemoryPipe
+        } else {
+            Deadlines::Unsupported(transport)
+        };
+        IoMode {
+            fds: plumbing.fds,
+            fd_fast_path: plumbing.fd_fast_path,
+            user_nonblocking: plumbing.user_nonblocking,
+            emulating_blocking: false,
+            deadlines,
+            // OpenSSL flushes the BIO after a handshake flight but not after SSL_write: a
+            // transport that buffers (BufWriter, Stdout, a framing layer) would keep the
+            // records. A MemoryPipe's flush does nothing.
+            flush_after_write: !plumbing.fd_fast_path
+                && !plumbing.memory_pipe
+                && common.output_buffer_size == 0,
+            handshake_timeout: common.timeout,
+            read_timeout: common.timeout,
+            write_timeout: common.timeout,
+        }
+    }
 }
 
 /// How a stream bounds the time an operation may wait.
@@ -206,6 +260,12 @@ impl<T> SslStream<T> {
             io: parts.io,
             _transport: PhantomData,
         }
+    }
+
+    /// Records how the stream reaches its transport (set up after the `SSL` exists).
+    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedFd>) {
+        self.io = io;
+        self.owned_fds = owned_fds;
     }
 
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
@@ -606,28 +666,29 @@ impl<T> SslStream<T> {
     }
 }
 
-impl<T: Transport> SslStream<T> {
+impl<T> SslStream<T> {
+    /// The transport, as the box the BIO holds: the stream made it from a `Box<T>`.
+    fn transport_ptr(&self) -> *mut T {
+        let boxed = self.conn.get().bio.transport.as_deref();
+        let t = boxed.expect("the stream holds its transport until it is dropped");
+        (t as *const dyn Transport).cast::<T>().cast_mut()
+    }
+
     /// The transport.
     pub fn get_ref(&self) -> &T {
-        self.conn
-            .get()
-            .bio
-            .transport
-            .as_deref()
-            .and_then(|t| t.as_any().downcast_ref::<T>())
-            .expect("the stream holds its transport until it is dropped")
+        // SAFETY: the BIO's box holds exactly the T this stream was made with (setup boxes
+        // it, teardown takes it back); the reference is tied to &self.
+        unsafe { &*self.transport_ptr() }
     }
 
     /// The transport, mutably. Reading or writing it directly corrupts the TLS stream; use it
-    /// for socket options and the like.
+    /// for socket options and the like. (On the fd fast path OpenSSL works on the stream's own
+    /// duplicate of its descriptor: replacing the transport here cannot redirect it.)
     pub fn get_mut(&mut self) -> &mut T {
-        self.conn
-            .get_mut()
-            .bio
-            .transport
-            .as_deref_mut()
-            .and_then(|t| t.as_any_mut().downcast_mut::<T>())
-            .expect("the stream holds its transport until it is dropped")
+        let boxed = self.conn.get_mut().bio.transport.as_deref_mut();
+        let t = boxed.expect("the stream holds its transport until it is dropped");
+        // SAFETY: as in get_ref; derived from the box's &mut, tied to &mut self.
+        unsafe { &mut *(t as *mut dyn Transport).cast::<T>() }
     }
 
     /// Frees the TLS state, runs the close callback and returns the transport. No
@@ -638,10 +699,9 @@ impl<T: Transport> SslStream<T> {
             .teardown()
             .expect("the stream holds its transport until it is dropped");
         self.run_close_callback();
-        *transport
-            .into_any()
-            .downcast::<T>()
-            .expect("the transport has the stream's type")
+        // SAFETY: the box was made from a Box<T> (see get_ref); turning it back gives that
+        // T, with its own lifetime again.
+        *unsafe { Box::from_raw(Box::into_raw(transport).cast::<T>()) }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Transports backed by file descriptors, and how sslbridge recognises them for the fd fast
-//! path: [`Pipes`], [`Descriptor`], [`FdTransport`] and [`stream_fd`].
+//! path: [`Pipes`], [`Descriptor`], [`FdTransport`], [`stream_fd`], and the list of
+//! descriptor types known by type (in [`descriptors`]).
 
-use crate::transport::Transport;
-use std::any::Any;
+use super::{erased_type_id, Transport};
+use std::any::TypeId;
 use std::fs::File;
 use std::io::{self, PipeReader, PipeWriter, Read, Write};
 use std::mem::ManuallyDrop;
@@ -10,6 +11,7 @@ use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::process::{ChildStderr, ChildStdin, ChildStdout};
+use std::sync::RwLock;
 
 /// The descriptors a transport reads from and writes to (the same one for sockets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +65,83 @@ impl Fds {
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
 pub struct Pipes {
-    reader: Box<dyn Read + Send>,
-    writer: Box<dyn Write + Send>,
-    fds: Option<Fds>,
+    reader: Box<dyn ReadHalf>,
+    writer: Box<dyn WriteHalf>,
+}
+
+/// The read half of [`Pipes`], with its descriptor when it has one.
+trait ReadHalf: Read + Send {
+    fn fd(&self) -> Option<RawFd>;
+}
+
+/// The write half of [`Pipes`], with its descriptor when it has one.
+trait WriteHalf: Write + Send {
+    fn fd(&self) -> Option<RawFd>;
+}
+
+/// A half of a type sslbridge knows (`Pipes::new`): its descriptor, if any, was read at
+/// construction, and none of these types can change it through `Read`/`Write`.
+struct KnownHalf<T> {
+    inner: T,
+    fd: Option<RawFd>,
+}
+
+/// A half that exposes its descriptor (`Pipes::from_fds`): asked anew each time, since the
+/// type's own methods could replace it.
+struct FdHalf<T>(T);
+
+impl<R: Read + Send> Read for KnownHalf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<W: Write + Send> Write for KnownHalf<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read + Send> ReadHalf for KnownHalf<R> {
+    fn fd(&self) -> Option<RawFd> {
+        self.fd
+    }
+}
+
+impl<W: Write + Send> WriteHalf for KnownHalf<W> {
+    fn fd(&self) -> Option<RawFd> {
+        self.fd
+    }
+}
+
+impl<R: Read + Send> Read for FdHalf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<W: Write + Send> Write for FdHalf<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<R: Read + AsFd + Send> ReadHalf for FdHalf<R> {
+    fn fd(&self) -> Option<RawFd> {
+        Some(self.0.as_fd().as_raw_fd())
+    }
+}
+
+impl<W: Write + AsFd + Send> WriteHalf for FdHalf<W> {
+    fn fd(&self) -> Option<RawFd> {
+        Some(self.0.as_fd().as_raw_fd())
+    }
 }
 
 impl Pipes {
@@ -75,38 +151,40 @@ impl Pipes {
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        let fds = match (known_fd(&reader), known_fd(&writer)) {
-            (Some(read), Some(write)) => Some(Fds { read, write }),
-            _ => None,
-        };
+        let (read_fd, write_fd) = (known_fd(&reader), known_fd(&writer));
         Pipes {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-            fds,
+            reader: Box::new(KnownHalf {
+                inner: reader,
+                fd: read_fd,
+            }),
+            writer: Box::new(KnownHalf {
+                inner: writer,
+                fd: write_fd,
+            }),
         }
     }
 
     /// Joins a reader and a writer that expose their descriptors (`AsFd`), so any descriptor
-    /// type opts in to the fd fast path.
+    /// type opts in to the fd fast path. The descriptors are asked for when a stream is set
+    /// up, not remembered from here.
     pub fn from_fds<R, W>(reader: R, writer: W) -> Pipes
     where
         R: Read + AsFd + Send + 'static,
         W: Write + AsFd + Send + 'static,
     {
-        let fds = Fds {
-            read: reader.as_fd().as_raw_fd(),
-            write: writer.as_fd().as_raw_fd(),
-        };
         Pipes {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-            fds: Some(fds),
+            reader: Box::new(FdHalf(reader)),
+            writer: Box::new(FdHalf(writer)),
         }
     }
 
     /// The (read, write) descriptors, when both halves have one.
     pub fn descriptors(&self) -> Option<(RawFd, RawFd)> {
-        self.fds.map(|f| (f.read, f.write))
+        Some((self.reader.fd()?, self.writer.fd()?))
+    }
+
+    fn fds(&self) -> Option<Fds> {
+        self.descriptors().map(|(read, write)| Fds { read, write })
     }
 
     /// The two halves, boxed.
@@ -132,7 +210,9 @@ impl Write for Pipes {
 
 impl std::fmt::Debug for Pipes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipes").field("fds", &self.fds).finish()
+        f.debug_struct("Pipes")
+            .field("fds", &self.descriptors())
+            .finish()
     }
 }
 
@@ -241,7 +321,11 @@ impl std::fmt::Debug for Descriptor {
 }
 
 /// Opts any bidirectional descriptor-backed type in to the fd fast path: wrap it, and
-/// sslbridge reads and writes its descriptor directly.
+/// sslbridge reads and writes its descriptor directly. `Send` when `T` is.
+///
+/// On the fd fast path OpenSSL bypasses `T`'s own `Read`/`Write`: anything `T` would buffer
+/// or translate is skipped (use `unwrap_fd(false)` to go through them). The descriptor is
+/// asked for (`AsFd`) when a stream is set up, never remembered from `new`.
 ///
 /// ```
 /// # use std::os::unix::net::UnixStream;
@@ -256,39 +340,42 @@ impl std::fmt::Debug for Descriptor {
 /// assert!(sslbridge::stream_fd(&transport).is_some());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct FdTransport {
-    inner: Box<dyn Transport>,
-    fd: RawFd,
+pub struct FdTransport<T> {
+    inner: T,
 }
 
-impl FdTransport {
+impl<T: Read + Write + AsFd> FdTransport<T> {
     /// Wraps a transport that exposes its descriptor.
-    pub fn new<T: Transport + AsFd>(transport: T) -> FdTransport {
-        let fd = transport.as_fd().as_raw_fd();
-        FdTransport {
-            inner: Box::new(transport),
-            fd,
-        }
+    pub fn new(transport: T) -> FdTransport<T> {
+        register_fd_transport::<T>();
+        FdTransport { inner: transport }
     }
+}
 
+impl<T> FdTransport<T> {
     /// The wrapped transport.
-    pub fn get_ref<T: Transport>(&self) -> Option<&T> {
-        (*self.inner).as_any().downcast_ref::<T>()
+    pub fn get_ref(&self) -> &T {
+        &self.inner
     }
 
     /// The wrapped transport, mutably.
-    pub fn get_mut<T: Transport>(&mut self) -> Option<&mut T> {
-        (*self.inner).as_any_mut().downcast_mut::<T>()
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// The wrapped transport.
+    pub fn into_inner(self) -> T {
+        self.inner
     }
 }
 
-impl Read for FdTransport {
+impl<T: Read> Read for FdTransport<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf)
     }
 }
 
-impl Write for FdTransport {
+impl<T: Write> Write for FdTransport<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write(buf)
     }
@@ -297,24 +384,65 @@ impl Write for FdTransport {
     }
 }
 
-impl AsRawFd for FdTransport {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd
+impl<T: AsFd> AsFd for FdTransport<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
     }
 }
 
-impl std::fmt::Debug for FdTransport {
+impl<T: AsFd> AsRawFd for FdTransport<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_fd().as_raw_fd()
+    }
+}
+
+impl<T> std::fmt::Debug for FdTransport<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FdTransport").field("fd", &self.fd).finish()
+        f.debug_struct("FdTransport").finish_non_exhaustive()
+    }
+}
+
+/// How to find the descriptor of one `FdTransport<T>`, given a pointer to it.
+type DescriptorOf = unsafe fn(*const ()) -> RawFd;
+
+/// The `FdTransport<T>` types made so far, by lifetime-erased type id: a generic wrapper
+/// cannot be recognised by a fixed list, so `new` registers its type.
+static FD_TRANSPORTS: RwLock<Vec<(TypeId, DescriptorOf)>> = RwLock::new(Vec::new());
+
+fn register_fd_transport<T: AsFd>() {
+    /// # Safety
+    /// `p` points to a live `FdTransport<T>`.
+    unsafe fn descriptor_of<T: AsFd>(p: *const ()) -> RawFd {
+        // SAFETY: per the function contract.
+        unsafe { &*p.cast::<FdTransport<T>>() }.as_raw_fd()
+    }
+    let id = erased_type_id::<FdTransport<T>>();
+    let known = |list: &Vec<(TypeId, DescriptorOf)>| list.iter().any(|(t, _)| *t == id);
+    if known(&FD_TRANSPORTS.read().unwrap_or_else(|p| p.into_inner())) {
+        return;
+    }
+    let mut list = FD_TRANSPORTS.write().unwrap_or_else(|p| p.into_inner());
+    if !known(&list) {
+        list.push((id, descriptor_of::<T>));
     }
 }
 
 /// The descriptor of one half of a pair, for the types sslbridge knows.
-fn known_fd(half: &dyn Any) -> Option<RawFd> {
+fn known_fd<T: 'static>(half: &T) -> Option<RawFd> {
+    // SAFETY: `half` is a live T and `erased_type_id::<T>()` is its id.
+    unsafe { owned_descriptor(erased_type_id::<T>(), (half as *const T).cast()) }
+}
+
+/// The descriptor of a value of one of the owned descriptor types sslbridge knows.
+///
+/// # Safety
+/// `ptr` points to a live value whose type, up to lifetimes, has the id `id`.
+unsafe fn owned_descriptor(id: TypeId, ptr: *const ()) -> Option<RawFd> {
     macro_rules! try_types {
         ($($t:ty),*) => {
-            $(if let Some(x) = half.downcast_ref::<$t>() {
-                return Some(x.as_raw_fd());
+            $(if id == TypeId::of::<$t>() {
+                // SAFETY: the ids match, so `ptr` points to a $t (caller's contract).
+                return Some(unsafe { &*ptr.cast::<$t>() }.as_raw_fd());
             })*
         };
     }
@@ -330,6 +458,42 @@ fn known_fd(half: &dyn Any) -> Option<RawFd> {
         Descriptor
     );
     None
+}
+
+/// The descriptors behind a transport of the type with (lifetime-erased) id `id`, when
+/// sslbridge knows them: the owned descriptor types, borrowed sockets (`&TcpStream`,
+/// `&mut TcpStream`, and the same for `UnixStream`), [`Pipes`] of descriptors and every
+/// [`FdTransport`].
+///
+/// # Safety
+/// `ptr` points to a live value whose type, up to lifetimes, has the id `id`.
+pub(super) unsafe fn descriptors(id: TypeId, ptr: *const ()) -> Option<Fds> {
+    // SAFETY (every cast below): the ids match, so `ptr` points to that type (the caller's
+    // contract); the references made live only for this call, inside the borrow they came
+    // from, whatever lifetime the `'static` in the type names.
+    unsafe {
+        if let Some(fd) = owned_descriptor(id, ptr) {
+            return Some(Fds::same(fd));
+        }
+        if id == TypeId::of::<Pipes>() {
+            return (*ptr.cast::<Pipes>()).fds();
+        }
+        macro_rules! borrowed {
+            ($($t:ty),*) => {
+                $(if id == TypeId::of::<&'static $t>() {
+                    return Some(Fds::same((*ptr.cast::<&$t>()).as_raw_fd()));
+                }
+                if id == TypeId::of::<&'static mut $t>() {
+                    return Some(Fds::same((*ptr.cast::<&mut $t>()).as_raw_fd()));
+                })*
+            };
+        }
+        borrowed!(TcpStream, UnixStream);
+        let list = FD_TRANSPORTS.read().unwrap_or_else(|p| p.into_inner());
+        list.iter()
+            .find(|(t, _)| *t == id)
+            .map(|(_, descriptor_of)| Fds::same(descriptor_of(ptr)))
+    }
 }
 
 /// The stream's own duplicates of a transport's descriptors (one for a socket, one per
@@ -352,24 +516,10 @@ pub(crate) fn duplicate_descriptors(fds: Fds) -> io::Result<(Fds, Vec<OwnedFd>)>
     Ok((duplicates, vec![read, write]))
 }
 
-/// The descriptors behind a transport, when sslbridge knows them.
-pub(crate) fn descriptors_of(transport: &dyn Transport) -> Option<Fds> {
-    let any = transport.as_any();
-    if let Some(p) = any.downcast_ref::<Pipes>() {
-        return p.fds;
-    }
-    if let Some(t) = any.downcast_ref::<FdTransport>() {
-        return Some(Fds::same(t.fd));
-    }
-    if let Some(inner) = any.downcast_ref::<Box<dyn Transport>>() {
-        return descriptors_of(inner.as_ref());
-    }
-    known_fd(any).map(Fds::same)
-}
-
 /// The file descriptor behind a transport (cl+ssl's `stream-fd`): the socket of a
-/// `TcpStream` or `UnixStream`, the descriptor of a [`Descriptor`], [`FdTransport`] or `File`,
-/// the read side of [`Pipes`]. `None` for transports without one (e.g. [`MemoryPipe`](crate::MemoryPipe)).
+/// `TcpStream` or `UnixStream` (owned or borrowed), the descriptor of a [`Descriptor`],
+/// [`FdTransport`] or `File`, the read side of [`Pipes`]. `None` for transports without one
+/// (e.g. [`MemoryPipe`](crate::MemoryPipe)).
 ///
 /// ```
 /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
@@ -378,6 +528,7 @@ pub(crate) fn descriptors_of(transport: &dyn Transport) -> Option<Fds> {
 /// assert_eq!(sslbridge::stream_fd(&m), None);
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[doc(alias = "stream-fd")]
 pub fn stream_fd<T: Transport>(transport: &T) -> Option<RawFd> {
-    descriptors_of(transport).map(|f| f.read)
+    transport.capabilities().fds.map(|f| f.read)
 }

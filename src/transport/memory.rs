@@ -1,49 +1,10 @@
-//! Transports: the [`Transport`] trait every byte stream satisfies, and the in-memory
-//! [`MemoryPipe`].
+//! [`MemoryPipe`]: sslbridge's own in-memory transport, and [`duplex`], which makes a
+//! connected pair.
 
 use bytes::BytesMut;
-use std::any::Any;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// Anything that moves bytes: every owned `Read + Write + Send` value is a `Transport`
-/// automatically, and so is `Box<dyn Transport>`.
-///
-/// sslbridge holds the transport as a trait object inside its BIO, so one `BIO_METHOD` serves
-/// every transport type.
-///
-/// ```
-/// use sslbridge::Transport;
-/// fn takes(_t: impl Transport) {}
-/// let (a, _b) = sslbridge::duplex(1024);
-/// takes(a);
-/// let boxed: Box<dyn Transport> = Box::new(std::io::Cursor::new(Vec::<u8>::new()));
-/// takes(boxed);
-/// ```
-pub trait Transport: Read + Write + Send + 'static {
-    /// The transport as `Any`, so a stream can hand back the concrete type.
-    #[doc(hidden)]
-    fn as_any(&self) -> &dyn Any;
-    /// The transport as `Any`, mutably.
-    #[doc(hidden)]
-    fn as_any_mut(&mut self) -> &mut dyn Any;
-    /// The transport as a boxed `Any`, for `into_inner`.
-    #[doc(hidden)]
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
-}
-
-impl<T: Read + Write + Send + 'static> Transport for T {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
-    }
-}
 
 /// A ring buffer on a `BytesMut`: bytes never move once written, so a busy pipe copies each
 /// byte exactly twice (in, out) however full it runs. It grows by doubling up to the pipe's

@@ -1,51 +1,11 @@
-//! Process-wide defaults: the global context and the client verification default, like
-//! cl+ssl's `*ssl-global-context*` and `*make-ssl-client-stream-verify-default*`.
+//! The process-wide global context, like cl+ssl's `*ssl-global-context*`: replaced, never
+//! changed, by the global functions, and overridden per thread by `with_global_context`.
 
-use crate::context::{Context, ContextBuilder, SessionCacheMode, VerifyLocation};
+use super::{Context, ContextBuilder, SessionCacheMode, VerifyLocation};
 use crate::error::Error;
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
-
-/// How a client checks the server it connects to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Verify {
-    /// Check nothing: any certificate, or none, is accepted. Only for testing or when the
-    /// protocol above authenticates the peer.
-    None,
-    /// Verify the chain and the hostname when the server presents a certificate.
-    Optional,
-    /// Require a certificate that chain-verifies against the trusted roots and matches the
-    /// hostname (DNS name or IP address). The default.
-    Required,
-}
-
-static CLIENT_VERIFY_DEFAULT: AtomicU8 = AtomicU8::new(2);
-
-/// The [`Verify`] a client uses when its options do not say; initially [`Verify::Required`].
-///
-/// ```
-/// assert_eq!(sslbridge::client_verify_default(), sslbridge::Verify::Required);
-/// ```
-pub fn client_verify_default() -> Verify {
-    match CLIENT_VERIFY_DEFAULT.load(Ordering::Relaxed) {
-        0 => Verify::None,
-        1 => Verify::Optional,
-        _ => Verify::Required,
-    }
-}
-
-/// Changes the process-wide client default (cl+ssl's
-/// `*make-ssl-client-stream-verify-default*`). Affects clients created afterwards.
-pub fn set_client_verify_default(verify: Verify) {
-    let v = match verify {
-        Verify::None => 0,
-        Verify::Optional => 1,
-        Verify::Required => 2,
-    };
-    CLIENT_VERIFY_DEFAULT.store(v, Ordering::Relaxed);
-}
 
 thread_local! {
     static OVERRIDES: RefCell<Vec<Context>> = const { RefCell::new(Vec::new()) };
