@@ -62,11 +62,13 @@ fn main() -> Result<()> {
 
     let target = format!("origin.example:{}", origin_addr.port());
     println!("client > CONNECT {target} HTTP/1.1");
-    write!(outer, "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n")?;
+    let connect = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
+    outer.write_all(connect.as_bytes())?;
     // Read the answer's head line by line and stop at its blank line: what follows belongs to
-    // the inner TLS (the hazard of STARTTLS again). `SslStream`'s own BufRead keeps whatever
-    // it reads ahead inside the stream, where the inner connection's reads find it first. A
-    // `std::io::BufReader` around `outer` would not: `into_inner` discards its buffer.
+    // the inner TLS. This is the hazard of STARTTLS: bytes read ahead into a buffer the next
+    // layer never sees. `SslStream`'s own BufRead keeps what it reads ahead inside the stream,
+    // where the inner connection's reads find it first. A `std::io::BufReader` around `outer`
+    // would not: its `into_inner` discards its buffer.
     let status = read_head(&mut outer)?;
     println!("client < {status}");
     if !status.starts_with("HTTP/1.1 200") {
@@ -112,11 +114,11 @@ fn origin(listener: TcpListener, ctx: Context) -> Result<String> {
         .accept(tcp)?;
     let request = read_head(&mut tls)?;
     let body = format!("hello from origin.example, over {}\n", describe(&tls));
-    write!(
-        tls,
+    let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    tls.write_all(response.as_bytes())?;
     tls.read_to_end(&mut Vec::new())?; // up to the client's close_notify
     tls.close()?;
     Ok(request)
