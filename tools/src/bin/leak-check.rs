@@ -1,10 +1,11 @@
 //! Runs many TLS connections mixing successes and every failure kind, so a leak checker can
-//! prove that no path leaks:
+//! prove that no path leaks. CI runs it under valgrind with `scripts/valgrind-leaks.sh`; by
+//! hand:
 //!
 //! ```text
-//! cargo build --example leak-check
+//! cargo build -p sslbridge-tools --bin leak-check
 //! valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
-//!     target/debug/examples/leak-check 2000
+//!     target/debug/leak-check 2000
 //! ```
 //! Prints a summary line per outcome. Exits non-zero if an outcome differs from the expected one.
 use sslbridge::testing::TestPki;
