@@ -67,12 +67,14 @@
 //!   calling it again resumes). Wrap it in `tokio::time::timeout` to bound it.
 //! - **Reads are cancel-safe**: `poll_read` returning `Pending` has consumed no plaintext, so
 //!   dropping a `read` future loses nothing (`tokio::select!` on reads is fine).
-//! - **Writes are cancel-safe too**: `poll_write` returns `Pending` only when it took
-//!   nothing. When OpenSSL has already made a record from the start of the buffer and the
-//!   transport is full, the stream keeps those bytes, returns `Ready(Ok(n))`, and sends them
-//!   before anything else (on the next write, flush, read or shutdown). Call `flush` to wait
-//!   until they are out. With [`output_buffer_size`](ClientOptions::output_buffer_size) set,
-//!   `poll_write` copies into the stream's buffer (call `flush` to send).
+//! - **Writes are not**: when `poll_write` returns `Pending`, OpenSSL may already hold an
+//!   encrypted record made from the start of the buffer, partly sent. The next write must
+//!   offer the same bytes again (as `write_all` does); a write with other data is refused
+//!   with `InvalidInput` rather than silently sending the old bytes. After dropping an
+//!   unfinished write future, shut the connection down instead. With
+//!   [`output_buffer_size`](ClientOptions::output_buffer_size) set, `poll_write` copies into
+//!   the stream's buffer, so a write that returned `Ready` is committed and a `Pending` one
+//!   took nothing (call `flush` to send).
 //! - **Shutdown is idempotent**: `poll_shutdown` sends close_notify once, however often it is
 //!   called or cancelled, then shuts the transport down.
 //!

@@ -220,15 +220,17 @@ async fn a_failed_handshake_can_be_shut_down() {
         let (c, s) = tokio::join!(client.handshake(), server.handshake());
         assert!(matches!(c, Err(Error::Hostname { .. })), "{c:?}");
         assert!(s.is_err(), "the server sees the client's alert");
-        // No "shutdown while in init": there is no session to close, the transport is shut.
-        client
+        // No "shutdown while in init": there is no session to close; the transport is shut
+        // down and the failure reported, as by every later call.
+        let err = client
             .shutdown()
             .await
-            .expect("client shutdown after a failed handshake");
-        server
-            .shutdown()
-            .await
-            .expect("server shutdown after a failed handshake");
+            .expect_err("the failure is reported");
+        assert!(
+            matches!(Error::from(err), Error::StreamFailed { .. }),
+            "client shutdown after a failed handshake"
+        );
+        let _ = server.shutdown().await;
         // The failed stream refuses I/O.
         let err = client.write_all(b"x").await.expect_err("failed stream");
         assert!(matches!(Error::from(err), Error::StreamFailed { .. }));

@@ -96,6 +96,9 @@ pub struct SslStream<T> {
     close_notify_sent: bool,
     /// A flush after a write would have blocked: the next write, flush or read retries it.
     flush_pending: bool,
+    /// The start of a write that would block: OpenSSL made a record of these bytes, so the
+    /// retry must begin with them.
+    blocked_write: Option<Vec<u8>>,
     failed: Option<Failure>,
     /// Drop flushes the output buffer (false for the async stream, which has no task
     /// context in `Drop`).
@@ -256,6 +259,7 @@ impl<T> SslStream<T> {
             close_notify_sent: false,
             failed: None,
             flush_pending: false,
+            blocked_write: None,
             flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,
@@ -396,14 +400,6 @@ impl<T> SslStream<T> {
             return Ok(0);
         }
         self.handshake()?;
-        if self.output_capacity == 0 && !self.output.is_empty() {
-            // Bytes a would-block write left behind go out before we wait for an answer
-            // (if the transport is still full, the read goes ahead).
-            match self.flush_output() {
-                Err(e) if !e.is_would_block() => return Err(e),
-                _ => {}
-            }
-        }
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -457,27 +453,34 @@ impl<T> SslStream<T> {
     /// A write without an output buffer: one record at most.
     ///
     /// When `SSL_write` would block, OpenSSL has already made a record from the start of
-    /// `buf` and must be called again with those bytes. `std::io::Write` says an error means
-    /// nothing was written, and a caller may well retry with other data: so the bytes OpenSSL
-    /// took are kept (in the output buffer) and reported written, and the next write, flush,
-    /// read or shutdown sends them first. "Would block" is returned only when nothing was
-    /// taken.
+    /// `buf`, and the retry must offer the same bytes (OpenSSL's rule; `write_all` and tokio's
+    /// `write_all` do). A retry with other data would silently send the old bytes in their
+    /// place, so it is refused with `InvalidInput` instead.
     pub(crate) fn write_unbuffered(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if !self.output.is_empty() {
-            self.flush_output()?;
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        // A handshake that would block has taken nothing yet.
-        self.handshake()?;
-        match self.ssl_write(buf) {
-            Err(e) if e.is_would_block() => {
-                let taken = buf.len().min(MAX_RECORD_PLAINTEXT);
-                self.output.extend_from_slice(&buf[..taken]);
-                Ok(taken)
+        if let Some(blocked) = &self.blocked_write {
+            if !buf.starts_with(blocked) {
+                return Err(Error::InvalidArgument(
+                    "a write that would block must be retried with the same bytes (OpenSSL \
+                     already encrypted them into a record); retry it with the same data, or \
+                     close the stream"
+                        .into(),
+                ));
             }
-            other => other,
+        }
+        match self.ssl_write(buf) {
+            Err(e) if e.is_would_block() && self.handshake_done => {
+                if self.blocked_write.is_none() {
+                    let taken = buf.len().min(MAX_RECORD_PLAINTEXT);
+                    self.blocked_write = Some(buf[..taken].to_vec());
+                }
+                Err(e)
+            }
+            other => {
+                if other.is_ok() {
+                    self.blocked_write = None;
+                }
+                other
+            }
         }
     }
 

@@ -63,9 +63,12 @@ impl<T: Read + Write> Transport for T {
             if id == TypeId::of::<MemoryPipe>() {
                 Some(&mut *ptr.cast::<MemoryPipe>())
             } else if id == TypeId::of::<Box<dyn Transport>>() {
-                (*ptr.cast::<Box<dyn Transport>>()).memory_pipe()
+                // On the boxed `dyn`, not the box (which would be this method again).
+                let inner: &mut dyn Transport = &mut **ptr.cast::<Box<dyn Transport>>();
+                inner.memory_pipe()
             } else if id == TypeId::of::<Box<dyn Transport + Send>>() {
-                (*ptr.cast::<Box<dyn Transport + Send>>()).memory_pipe()
+                let inner: &mut dyn Transport = &mut **ptr.cast::<Box<dyn Transport + Send>>();
+                inner.memory_pipe()
             } else {
                 None
             }
@@ -93,12 +96,16 @@ fn capabilities_of<T: ?Sized + Read + Write>(transport: &T) -> Capabilities {
             memory_pipe: true,
         };
     }
+    // A box is looked through: the call goes to the boxed value's own impl (on the `dyn`,
+    // not on the box, which would be this function again).
     // SAFETY (both arms): the type ids match, so `ptr` points to that box type.
     if id == TypeId::of::<Box<dyn Transport>>() {
-        return unsafe { &*ptr.cast::<Box<dyn Transport>>() }.capabilities();
+        let inner: &dyn Transport = &**unsafe { &*ptr.cast::<Box<dyn Transport>>() };
+        return inner.capabilities();
     }
     if id == TypeId::of::<Box<dyn Transport + Send>>() {
-        return unsafe { &*ptr.cast::<Box<dyn Transport + Send>>() }.capabilities();
+        let inner: &dyn Transport = &**unsafe { &*ptr.cast::<Box<dyn Transport + Send>>() };
+        return inner.capabilities();
     }
     Capabilities {
         // SAFETY: `ptr` points to a live value whose type, up to lifetimes, has this id.
