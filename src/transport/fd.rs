@@ -468,7 +468,7 @@ unsafe fn owned_descriptor(id: TypeId, ptr: *const ()) -> Option<RawFd> {
 /// # Safety
 /// `ptr` points to a live value whose type, up to lifetimes, has the id `id`.
 pub(super) unsafe fn descriptors(id: TypeId, ptr: *const ()) -> Option<Fds> {
-    // SAFETY (every cast below): the ids match, so `ptr` points to that type (the caller's
+    // SAFETY: for every cast below the ids match, so `ptr` points to that type (the caller's
     // contract); the references made live only for this call, inside the borrow they came
     // from, whatever lifetime the `'static` in the type names.
     unsafe {

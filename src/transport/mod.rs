@@ -57,7 +57,7 @@ impl<T: Read + Write> Transport for T {
     fn memory_pipe(&mut self) -> Option<&mut MemoryPipe> {
         let id = erased_type_id::<T>();
         let ptr = (self as *mut T).cast::<()>();
-        // SAFETY (every arm): the ids match, so `ptr`, derived from `&mut self`, points to
+        // SAFETY: in every arm the ids match, so `ptr`, derived from `&mut self`, points to
         // that type; the reference returned borrows `self`.
         unsafe {
             if id == TypeId::of::<MemoryPipe>() {
@@ -98,12 +98,13 @@ fn capabilities_of<T: ?Sized + Read + Write>(transport: &T) -> Capabilities {
     }
     // A box is looked through: the call goes to the boxed value's own impl (on the `dyn`,
     // not on the box, which would be this function again).
-    // SAFETY (both arms): the type ids match, so `ptr` points to that box type.
     if id == TypeId::of::<Box<dyn Transport>>() {
+        // SAFETY: the type ids match, so `ptr` points to that box type.
         let inner: &dyn Transport = &**unsafe { &*ptr.cast::<Box<dyn Transport>>() };
         return inner.capabilities();
     }
     if id == TypeId::of::<Box<dyn Transport + Send>>() {
+        // SAFETY: the type ids match, so `ptr` points to that box type.
         let inner: &dyn Transport = &**unsafe { &*ptr.cast::<Box<dyn Transport + Send>>() };
         return inner.capabilities();
     }
