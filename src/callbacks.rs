@@ -13,10 +13,7 @@ use openssl_sys::{SSL, X509_STORE_CTX};
 use std::os::raw::{c_int, c_uchar, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// `X509_V_ERR_HOSTNAME_MISMATCH`.
-const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
-/// `X509_V_ERR_APPLICATION_VERIFICATION`: a callback rejected an otherwise valid chain.
-const X509_V_ERR_APPLICATION_VERIFICATION: c_int = 50;
+use crate::verify_code::{APPLICATION_VERIFICATION, HOSTNAME_MISMATCH};
 
 /// The verify callback installed on every stream's `SSL`.
 pub(crate) extern "C" fn verify_trampoline(
@@ -52,10 +49,7 @@ pub(crate) extern "C" fn verify_trampoline(
             match catch_unwind(AssertUnwindSafe(|| callback(ok, code, depth, &cert))) {
                 Ok(verdict) => {
                     if !verdict && code == openssl_sys::X509_V_OK {
-                        openssl_sys::X509_STORE_CTX_set_error(
-                            store,
-                            X509_V_ERR_APPLICATION_VERIFICATION,
-                        );
+                        openssl_sys::X509_STORE_CTX_set_error(store, APPLICATION_VERIFICATION);
                     }
                     if verdict && !ok {
                         // The application accepts what OpenSSL rejected.
@@ -65,10 +59,7 @@ pub(crate) extern "C" fn verify_trampoline(
                 }
                 Err(payload) => {
                     park_panic(&mut conn.panic, payload);
-                    openssl_sys::X509_STORE_CTX_set_error(
-                        store,
-                        X509_V_ERR_APPLICATION_VERIFICATION,
-                    );
+                    openssl_sys::X509_STORE_CTX_set_error(store, APPLICATION_VERIFICATION);
                     return 0;
                 }
             }
@@ -78,7 +69,7 @@ pub(crate) extern "C" fn verify_trampoline(
             if let Some(host) = conn.check_hostname.as_deref() {
                 let cert = crate::x509::CertificateRef::from_ptr(cert_ptr);
                 if let Err(e) = verify_hostname(cert, host) {
-                    openssl_sys::X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
+                    openssl_sys::X509_STORE_CTX_set_error(store, HOSTNAME_MISMATCH);
                     conn.verify_failure.get_or_insert(e);
                     return 0;
                 }

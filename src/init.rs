@@ -14,6 +14,8 @@ static INIT: Once = Once::new();
 /// sslbridge::ensure_initialized();
 /// sslbridge::ensure_initialized(); // a second call does nothing
 /// ```
+#[doc(alias = "OPENSSL_init_ssl")]
+#[doc(alias = "ensure-initialized")]
 pub fn ensure_initialized() {
     INIT.call_once(|| {
         openssl_sys::init();
@@ -32,6 +34,7 @@ pub fn ensure_initialized() {
 /// assert!(sslbridge::ensure_initialized_with_seed(b"short").is_err());
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "RAND_seed")]
 pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
     if seed.len() < 16 {
         return Err(Error::InvalidArgument(format!(
@@ -60,6 +63,8 @@ pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
 /// assert_eq!(key.len(), 32);
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "RAND_bytes")]
+#[doc(alias = "random-bytes")]
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, Error> {
     ensure_initialized();
     let mut out = vec![0u8; n];
@@ -75,6 +80,7 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, Error> {
 /// ```
 /// assert!(sslbridge::openssl_version().starts_with("OpenSSL"));
 /// ```
+#[doc(alias = "OpenSSL_version")]
 pub fn openssl_version() -> &'static str {
     ensure_initialized();
     // SAFETY: OpenSSL_version returns a static NUL-terminated string.

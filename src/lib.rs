@@ -115,6 +115,7 @@ pub mod testing;
 pub mod tokio;
 mod transport;
 mod util;
+pub mod verify_code;
 mod x509;
 
 pub use bio::TransportStats;

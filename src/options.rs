@@ -72,12 +72,14 @@ macro_rules! common_setters {
         }
 
         /// ALPN protocols, in preference order (e.g. `&["h2", "http/1.1"]`).
+        #[doc(alias = "SSL_set_alpn_protos")]
         pub fn alpn_protocols(mut self, protocols: &[&str]) -> Self {
             self.common.alpn = protocols.iter().map(|p| p.to_string()).collect();
             self
         }
 
         /// A PEM file with this side's certificate followed by its chain.
+        #[doc(alias = "SSL_use_certificate_chain_file")]
         pub fn certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
             self.common.chain = Some(Source::File(path.into()));
             self
@@ -85,18 +87,21 @@ macro_rules! common_setters {
 
         /// This side's private key file (PEM or DER, optionally encrypted; see
         /// [`password`](Self::password)).
+        #[doc(alias = "SSL_use_PrivateKey_file")]
         pub fn private_key_file(mut self, path: impl Into<PathBuf>) -> Self {
             self.common.key = Some(Source::File(path.into()));
             self
         }
 
         /// This side's certificate and chain as PEM text.
+        #[doc(alias = "SSL_use_certificate")]
         pub fn certificate_chain_pem(mut self, pem: &[u8]) -> Self {
             self.common.chain = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
         }
 
         /// This side's private key as PEM text (or DER bytes), optionally encrypted.
+        #[doc(alias = "SSL_use_PrivateKey")]
         pub fn private_key_pem(mut self, pem: &[u8]) -> Self {
             self.common.key = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
@@ -110,6 +115,7 @@ macro_rules! common_setters {
         }
 
         /// The TLS 1.2 cipher list for this connection (`SSL_set_cipher_list`).
+        #[doc(alias = "SSL_set_cipher_list")]
         pub fn cipher_list(mut self, ciphers: &str) -> Self {
             self.common.cipher_list = Some(ciphers.to_string());
             self
@@ -139,6 +145,7 @@ macro_rules! common_setters {
 
         /// How many bytes the custom BIO may read from the transport at once (default 34 KiB,
         /// two full records).
+        #[doc(alias = "SSL_set_read_ahead")]
         pub fn read_ahead_size(mut self, size: usize) -> Self {
             self.common.read_ahead = Some(size);
             self
@@ -204,6 +211,7 @@ macro_rules! common_setters {
         /// about half the memory rust-openssl's does. `false` keeps them allocated, which saves
         /// an allocation per record (about 7% of the instructions of a stream of 1 KiB writes,
         /// under 1% with 16 KiB writes); sslbridge still frees them once after the handshake.
+        #[doc(alias = "SSL_MODE_RELEASE_BUFFERS")]
         pub fn release_buffers(mut self, release: bool) -> Self {
             self.common.release_buffers = Some(release);
             self
@@ -212,6 +220,7 @@ macro_rules! common_setters {
         /// Treat a transport EOF without close_notify as a clean end (`Ok(0)`) instead of
         /// [`Error::UnexpectedEof`]. Only safe when the protocol above detects truncation
         /// itself (e.g. HTTP with Content-Length).
+        #[doc(alias = "SSL_OP_IGNORE_UNEXPECTED_EOF")]
         pub fn ignore_unexpected_eof(mut self, ignore: bool) -> Self {
             self.common.ignore_unexpected_eof = ignore;
             self
@@ -251,6 +260,7 @@ impl ClientOptions {
 
     /// The server's name: sent as SNI (for DNS names) and checked against its certificate
     /// (DNS name or IP address) when verifying.
+    #[doc(alias = "SSL_set_tlsext_host_name")]
     pub fn hostname(mut self, hostname: &str) -> Self {
         self.hostname = Some(hostname.to_string());
         self
@@ -260,6 +270,7 @@ impl ClientOptions {
     /// client whatever the context's verify mode says. [`Verify::Required`] and
     /// [`Verify::Optional`] check the certificate against the [`hostname`](Self::hostname),
     /// so they need one (or an explicit [`verify_hostname(false)`](Self::verify_hostname)).
+    #[doc(alias = "SSL_set_verify")]
     pub fn verify(mut self, verify: Verify) -> Self {
         self.verify = Some(verify);
         self
@@ -297,6 +308,7 @@ impl ClientOptions {
 
     /// Offers a session from an earlier connection for resumption (TLS 1.2 session ID or
     /// ticket, TLS 1.3 ticket); [`SslStream::session_reused`] tells whether the server took it.
+    #[doc(alias = "SSL_set_session")]
     pub fn session(mut self, session: Session) -> Self {
         self.session = Some(session);
         self
@@ -306,6 +318,8 @@ impl ClientOptions {
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`] (or
     /// just read/write, which handshake first).
+    #[doc(alias = "SSL_set_connect_state")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let verify = self.verify.unwrap_or_else(client_verify_default);
         let check_name = verify != Verify::None && self.verify_hostname.unwrap_or(true);
@@ -329,6 +343,8 @@ impl ClientOptions {
 
     /// Connects: sets up and runs the handshake on a blocking transport. On a non-blocking
     /// transport use [`start`](ClientOptions::start) and [`SslStream::handshake`].
+    #[doc(alias = "SSL_connect")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn connect<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
         stream.blocking_handshake()?;
@@ -337,6 +353,8 @@ impl ClientOptions {
 
     /// Connects over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    #[doc(alias = "SSL_set_fd")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn connect_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
         self.connect(fd.into())
     }
@@ -374,6 +392,7 @@ impl ServerOptions {
     /// Chooses the ALPN protocol with a closure that sees the client's offer (in the
     /// client's order) and returns one of them, or `None`. Replaces the preference list of
     /// [`alpn_protocols`](ServerOptions::alpn_protocols).
+    #[doc(alias = "SSL_CTX_set_alpn_select_cb")]
     pub fn alpn_select_callback(
         mut self,
         callback: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
@@ -421,6 +440,7 @@ impl ServerOptions {
     /// # drop(options);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "SSL_CTX_set_tlsext_servername_callback")]
     pub fn sni_callback(
         mut self,
         callback: impl Fn(&str) -> Option<Context> + Send + Sync + 'static,
@@ -430,11 +450,15 @@ impl ServerOptions {
     }
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`].
+    #[doc(alias = "SSL_set_accept_state")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         setup::server(self.common, self.side, transport)
     }
 
     /// Accepts: sets up and runs the handshake on a blocking transport.
+    #[doc(alias = "SSL_accept")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn accept<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
         stream.blocking_handshake()?;
@@ -443,6 +467,8 @@ impl ServerOptions {
 
     /// Accepts over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    #[doc(alias = "SSL_set_fd")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn accept_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
         self.accept(fd.into())
     }

@@ -274,6 +274,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslStream<S> {
     /// leaves the handshake where it was; calling again resumes it. After a failure the
     /// stream refuses I/O, and shutting it down (`poll_shutdown`) only shuts the transport
     /// down (there is no TLS session to close).
+    #[doc(alias = "SSL_do_handshake")]
     pub async fn handshake(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_handshake(cx)).await
     }
@@ -427,6 +428,7 @@ impl ClientOptions {
     /// Connects over an async transport: [`start_async`](ClientOptions::start_async), then
     /// the handshake. Same options and verification as [`connect`](ClientOptions::connect).
     /// The future is `Send` when `S` is; dropping it frees everything.
+    #[doc(alias = "SSL_connect")]
     pub async fn connect_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -451,6 +453,7 @@ impl ServerOptions {
     /// Accepts over an async transport: [`start_async`](ServerOptions::start_async), then the
     /// handshake. Same options as [`accept`](ServerOptions::accept). The future is `Send`
     /// when `S` is; dropping it frees everything.
+    #[doc(alias = "SSL_accept")]
     pub async fn accept_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,

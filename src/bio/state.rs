@@ -12,6 +12,7 @@ pub(crate) const DEFAULT_READ_AHEAD: usize = 34 * 1024;
 
 /// Counts of the calls the transport saw, the cost the library controls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportStats {
     /// `Read::read` calls that returned data, EOF or an error (not `Interrupted`).
     pub reads: u64,

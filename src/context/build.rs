@@ -16,6 +16,8 @@ impl ContextBuilder {
     ///
     /// The new context records what it loaded (see [`Context::to_builder`]). Key PEM text
     /// and a password held by this builder are wiped when it is dropped, here.
+    #[doc(alias = "SSL_CTX_new")]
+    #[doc(alias = "make-context")]
     pub fn build(mut self) -> Result<Context, Error> {
         crate::init::ensure_initialized();
         let _queue = crate::error::QueueScope::enter();

@@ -142,36 +142,42 @@ impl std::fmt::Debug for ContextBuilder {
 
 impl ContextBuilder {
     /// Which side(s) the context serves; default [`Method::Generic`].
+    #[doc(alias = "SSL_CTX_new")]
     pub fn method(mut self, method: Method) -> Self {
         self.method = method;
         self
     }
 
     /// The lowest protocol version allowed; default TLS 1.2.
+    #[doc(alias = "SSL_CTX_set_min_proto_version")]
     pub fn min_protocol_version(mut self, version: Protocol) -> Self {
         self.min_version = Some(version);
         self
     }
 
     /// The highest protocol version allowed; default: the highest OpenSSL supports.
+    #[doc(alias = "SSL_CTX_set_max_proto_version")]
     pub fn max_protocol_version(mut self, version: Protocol) -> Self {
         self.max_version = Some(version);
         self
     }
 
     /// Protocol versions to switch off (`SSL_OP_NO_TLSv1_…`), cl+ssl's `:disabled-protocols`.
+    #[doc(alias = "SSL_CTX_set_options")]
     pub fn disabled_protocols(mut self, protocols: &[Protocol]) -> Self {
         self.disabled = protocols.to_vec();
         self
     }
 
     /// Connection options; default [`SslOptions::ALL`].
+    #[doc(alias = "SSL_CTX_set_options")]
     pub fn options(mut self, options: SslOptions) -> Self {
         self.options = options;
         self
     }
 
     /// Session cache mode; default [`SessionCacheMode::SERVER`].
+    #[doc(alias = "SSL_CTX_set_session_cache_mode")]
     pub fn session_cache_mode(mut self, mode: SessionCacheMode) -> Self {
         self.session_cache_mode = mode;
         self
@@ -190,6 +196,7 @@ impl ContextBuilder {
     /// when it verifies a peer, so its current contents count. On a builder from
     /// `to_builder`, the recorded trust is explicit: a location added there adds to it (the
     /// default paths stay if they were in effect).
+    #[doc(alias = "SSL_CTX_load_verify_locations")]
     pub fn verify_location(mut self, location: VerifyLocation) -> Self {
         self.trust.add_location(location);
         self
@@ -198,12 +205,14 @@ impl ContextBuilder {
     /// Trusts the CA certificates in this PEM text (one or more), without any file. Like an
     /// explicit [`verify_location`](ContextBuilder::verify_location), this replaces OpenSSL's
     /// default paths unless `VerifyLocation::Default` is added too.
+    #[doc(alias = "X509_STORE_add_cert")]
     pub fn ca_certificates_pem(mut self, pem: &[u8]) -> Self {
         self.trust.add_pem(pem);
         self
     }
 
     /// Maximum certificate chain depth; default 100.
+    #[doc(alias = "SSL_CTX_set_verify_depth")]
     pub fn verify_depth(mut self, depth: u32) -> Self {
         self.verify_depth = depth;
         self
@@ -226,6 +235,7 @@ impl ContextBuilder {
     /// assert!(mtls.verify_mode().contains(VerifyMode::FAIL_IF_NO_PEER_CERT));
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "SSL_CTX_set_verify")]
     pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
         self.verify_mode = mode;
         self
@@ -235,6 +245,7 @@ impl ContextBuilder {
     /// (`preverify_ok`), the X509 error code, the depth and the certificate; its answer
     /// replaces the verdict. A panic inside it fails the handshake and is resumed in the
     /// caller.
+    #[doc(alias = "SSL_set_verify")]
     pub fn verify_callback(
         mut self,
         callback: impl Fn(bool, i32, u32, &Certificate) -> bool + Send + Sync + 'static,
@@ -244,12 +255,14 @@ impl ContextBuilder {
     }
 
     /// The TLS 1.2-and-below cipher list (`SSL_CTX_set_cipher_list`), e.g. `"ECDHE+AESGCM"`.
+    #[doc(alias = "SSL_CTX_set_cipher_list")]
     pub fn cipher_list(mut self, ciphers: &str) -> Self {
         self.cipher_list = Some(ciphers.to_string());
         self
     }
 
     /// The TLS 1.3 ciphersuites (`SSL_CTX_set_ciphersuites`), e.g. `"TLS_AES_128_GCM_SHA256"`.
+    #[doc(alias = "SSL_CTX_set_ciphersuites")]
     pub fn ciphersuites(mut self, suites: &str) -> Self {
         self.ciphersuites = Some(suites.to_string());
         self
@@ -257,6 +270,7 @@ impl ContextBuilder {
 
     /// The key-exchange groups in preference order (`SSL_CTX_set1_groups_list`), e.g.
     /// `"X25519:P-256"`.
+    #[doc(alias = "SSL_CTX_set1_groups_list")]
     pub fn groups(mut self, groups: &str) -> Self {
         self.groups = Some(groups.to_string());
         self
@@ -266,6 +280,7 @@ impl ContextBuilder {
     /// (and by streams using it). Its argument is OpenSSL's `rwflag` (`true` when encrypting).
     /// Replaces a [`private_key_password`](ContextBuilder::private_key_password); a context
     /// rebuilt from [`to_builder`](super::Context::to_builder) keeps the callback.
+    #[doc(alias = "SSL_CTX_set_default_passwd_cb")]
     pub fn pem_password_callback<P: AsRef<[u8]>>(
         mut self,
         callback: impl Fn(bool) -> P + Send + Sync + 'static,
@@ -284,12 +299,14 @@ impl ContextBuilder {
     /// part of [`to_builder`](super::Context::to_builder): a rebuilt context has the key
     /// decrypted already, and needs the password again only for a new encrypted key (of its
     /// own or of its streams).
+    #[doc(alias = "SSL_CTX_set_default_passwd_cb_userdata")]
     pub fn private_key_password(mut self, password: &str) -> Self {
         self.password = Password::Fixed(Zeroizing::new(password.as_bytes().to_vec()));
         self
     }
 
     /// A PEM file holding the certificate followed by its chain.
+    #[doc(alias = "SSL_CTX_use_certificate_chain_file")]
     pub fn certificate_chain_file(mut self, path: impl AsRef<Path>) -> Self {
         self.chain = Some(ChainSource::File(path.as_ref().to_path_buf()));
         self
@@ -297,18 +314,21 @@ impl ContextBuilder {
 
     /// A private key file, PEM or DER, optionally encrypted (see
     /// [`pem_password_callback`](ContextBuilder::pem_password_callback)).
+    #[doc(alias = "SSL_CTX_use_PrivateKey_file")]
     pub fn private_key_file(mut self, path: impl AsRef<Path>) -> Self {
         self.key = Some(KeySource::File(path.as_ref().to_path_buf()));
         self
     }
 
     /// The certificate followed by its chain, as PEM text.
+    #[doc(alias = "SSL_CTX_use_certificate")]
     pub fn certificate_chain_pem(mut self, pem: &[u8]) -> Self {
         self.chain = Some(ChainSource::Pem(pem.to_vec()));
         self
     }
 
     /// The private key as PEM text, optionally encrypted.
+    #[doc(alias = "SSL_CTX_use_PrivateKey")]
     pub fn private_key_pem(mut self, pem: &[u8]) -> Self {
         self.key = Some(KeySource::Pem(Zeroizing::new(pem.to_vec())));
         self
@@ -317,6 +337,7 @@ impl ContextBuilder {
     /// Sends every TLS secret of connections made from this context to `callback`, one NSS
     /// key log line at a time (the `SSLKEYLOGFILE` format), so a capture can be decrypted in
     /// Wireshark. Anyone with these lines can read the traffic: debugging only.
+    #[doc(alias = "SSL_CTX_set_keylog_callback")]
     pub fn keylog_callback(mut self, callback: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.keylog = Some(Arc::new(callback));
         self
@@ -324,6 +345,7 @@ impl ContextBuilder {
 
     /// Appends NSS key log lines to a file (created if missing), like `SSLKEYLOGFILE`.
     /// Debugging only: the file decrypts the traffic.
+    #[doc(alias = "SSLKEYLOGFILE")]
     pub fn keylog_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         use std::io::Write;
         let path = path.as_ref();

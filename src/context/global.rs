@@ -24,6 +24,7 @@ static UPDATES: Mutex<()> = Mutex::new(());
 ///
 /// The context returned never changes: a later update makes a new global context, and this
 /// one goes on serving the streams made from it.
+#[doc(alias = "*ssl-global-context*")]
 pub fn global_context() -> Result<Context, Error> {
     if let Some(ctx) = OVERRIDES.with(|o| o.borrow().last().cloned()) {
         return Ok(ctx);
@@ -102,6 +103,7 @@ fn update(change: impl FnOnce(ContextBuilder) -> ContextBuilder) -> Result<(), E
 /// });
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "with-global-context")]
 pub fn with_global_context<R>(ctx: &Context, f: impl FnOnce() -> R) -> R {
     struct Pop;
     impl Drop for Pop {
@@ -144,6 +146,8 @@ pub fn with_global_context<R>(ctx: &Context, f: impl FnOnce() -> R) -> R {
 /// })?;
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "SSL_CTX_use_certificate_chain_file")]
+#[doc(alias = "use-certificate-chain-file")]
 pub fn use_certificate_chain_file(path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
     update(|builder| builder.certificate_chain_file(path))
@@ -169,6 +173,8 @@ pub fn use_certificate_chain_file(path: impl AsRef<Path>) -> Result<(), Error> {
 /// })?;
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "SSL_CTX_load_verify_locations")]
+#[doc(alias = "ssl-load-global-verify-locations")]
 pub fn load_global_verify_locations(locations: &[VerifyLocation]) -> Result<(), Error> {
     update(|builder| {
         locations
@@ -189,6 +195,8 @@ pub fn load_global_verify_locations(locations: &[VerifyLocation]) -> Result<(), 
 /// })?;
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "SSL_CTX_set_default_verify_paths")]
+#[doc(alias = "ssl-set-global-default-verify-paths")]
 pub fn set_global_default_verify_paths() -> Result<(), Error> {
     update(|builder| builder.verify_location(VerifyLocation::Default))
 }

@@ -112,6 +112,7 @@ impl ContextRef {
     }
 
     /// The verify mode (`SSL_CTX_get_verify_mode`).
+    #[doc(alias = "SSL_CTX_get_verify_mode")]
     pub fn verify_mode(&self) -> VerifyMode {
         // SAFETY: self is a live SSL_CTX.
         VerifyMode::from_bits(unsafe { openssl_sys::SSL_CTX_get_verify_mode(self.as_ptr()) })
@@ -123,6 +124,7 @@ impl Context {
     /// OpenSSL's default verify paths, verify depth 100) except the verify mode, which is
     /// OpenSSL's `NONE`: servers request no client certificate unless asked to (see
     /// [`ContextBuilder::verify_mode`]).
+    #[doc(alias = "make-context")]
     pub fn builder() -> ContextBuilder {
         ContextBuilder::default()
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// Which side(s) a context serves (cl+ssl's `:method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Method {
     /// `TLS_method`: clients and servers.
     #[default]
@@ -19,6 +20,7 @@ pub enum Method {
 
 /// A TLS protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TLS 1.0 (deprecated; refused by OpenSSL 3's default security level).
     Tls1,
@@ -175,6 +177,7 @@ bit_set! {
 /// loaded ([`Context::to_builder`](super::Context::to_builder) does not read them again);
 /// directories are consulted by OpenSSL whenever it verifies a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifyLocation {
     /// OpenSSL's default file and directory: [`DefaultFile`](VerifyLocation::DefaultFile)
     /// and [`DefaultDir`](VerifyLocation::DefaultDir).

@@ -7,8 +7,8 @@ mod queue;
 
 pub(crate) use messages::alert_name;
 use messages::{alert_message, not_tls_message, verify_hint};
-pub use queue::{ErrorStack, OpenSslError};
 pub(crate) use queue::{cvt, cvt_long, cvt_p, ErrorMark, QueueScope};
+pub use queue::{ErrorStack, OpenSslError};
 
 use std::fmt;
 use std::io;

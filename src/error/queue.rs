@@ -10,6 +10,7 @@ use std::os::raw::{c_char, c_int};
 
 /// One entry of OpenSSL's error queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OpenSslError {
     /// The packed error code (`ERR_get_error`).
     pub code: u64,

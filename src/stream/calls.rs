@@ -2,18 +2,17 @@
 //! each run by `drive` until it succeeds, fails, or must be retried by the caller (with
 //! `poll` and the operation's deadline in between when sslbridge enforces one).
 
+use super::Deadlines;
 use super::{SslStream, MAX_RECORD_PLAINTEXT};
 use crate::error::{Error, Operation, QueueScope};
 use crate::ffi::openssl as ffi;
 use crate::ffi::posix::{self, Readiness};
-use super::Deadlines;
 use openssl_sys::SSL;
 use std::io;
 use std::os::raw::c_int;
 use std::time::Instant;
 
 impl<T> SslStream<T> {
-
     /// Runs (or resumes) the handshake (`SSL_do_handshake`). Returns [`Error::WantRead`] or
     /// [`Error::WantWrite`] on a non-blocking transport that is not ready; call again once it
     /// is. Calling it after the handshake completed does nothing (on a failed stream it
@@ -41,6 +40,7 @@ impl<T> SslStream<T> {
     /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[doc(alias = "SSL_do_handshake")]
     pub fn handshake(&mut self) -> Result<(), Error> {
         if self.failed.is_some() {
             return self.check_usable();
@@ -349,6 +349,7 @@ impl<T> SslStream<T> {
     /// no buffered output: there is no TLS session to close); on a failed stream it returns
     /// the failure, like every later call. Further writes fail; reads return what the peer
     /// still sends.
+    #[doc(alias = "SSL_shutdown")]
     pub fn shutdown(&mut self) -> Result<(), Error> {
         self.check_usable()?;
         if !self.handshake_done && self.output.is_empty() {
@@ -376,6 +377,7 @@ impl<T> SslStream<T> {
     /// Ends the connection in order: flushes, sends close_notify, frees the TLS state and the
     /// transport, runs the close callback, and reports the first error met on the way
     /// (everything is freed regardless).
+    #[doc(alias = "SSL_free")]
     pub fn close(mut self) -> Result<(), Error> {
         let result = match self.shutdown() {
             // Once the peer has sent its close_notify and gone, ours is only a courtesy.

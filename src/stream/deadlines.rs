@@ -29,7 +29,6 @@ pub(crate) struct IoMode {
     pub(crate) write_timeout: Option<Duration>,
 }
 
-
 impl IoMode {
     /// Before the transport is installed: no descriptors, no deadlines.
     pub(crate) fn unset() -> IoMode {
@@ -167,5 +166,4 @@ impl<T> SslStream<T> {
         }
         Ok(())
     }
-
 }

@@ -81,7 +81,6 @@ impl<T> SslStream<T> {
             }
         }
     }
-
 }
 
 /// Whether `bytes` can be the start of a TLS record: a record type (change_cipher_spec,

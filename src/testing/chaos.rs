@@ -23,6 +23,7 @@ impl fmt::Display for Direction {
 
 /// What a [`ChaosTransport`] does instead of a normal call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Fault {
     /// Fail this one call with `ErrorKind::Interrupted` (a signal; callers retry at once).
     Interrupted,
@@ -39,6 +40,7 @@ pub enum Fault {
 /// The payload of a panic injected with [`Fault::Panic`], so a test can tell it from a real
 /// bug (`payload.downcast_ref::<InjectedPanic>()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InjectedPanic {
     /// The direction of the call that panicked.
     pub direction: Direction,
@@ -48,6 +50,7 @@ pub struct InjectedPanic {
 
 /// Counts of what a [`ChaosTransport`] saw and injected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChaosStats {
     /// `read` calls, injected faults included.
     pub reads: u64,

@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Digest {
     /// SHA-1 (20 bytes): what older tools show; do not rely on it for security.
     Sha1,
@@ -135,6 +136,8 @@ impl CertificateRef {
     ///
     /// A time OpenSSL cannot parse reads as the Unix epoch; chain verification rejects such
     /// a certificate anyway (`X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD`).
+    #[doc(alias = "X509_get0_notBefore")]
+    #[doc(alias = "certificate-not-before-time")]
     pub fn not_before(&self) -> SystemTime {
         // SAFETY: the time belongs to the live certificate.
         to_system_time(unsafe { openssl_sys::X509_getm_notBefore(self.as_ptr()) })
@@ -155,6 +158,8 @@ impl CertificateRef {
     ///
     /// A time OpenSSL cannot parse reads as the Unix epoch (already expired); chain
     /// verification rejects such a certificate anyway.
+    #[doc(alias = "X509_get0_notAfter")]
+    #[doc(alias = "certificate-not-after-time")]
     pub fn not_after(&self) -> SystemTime {
         // SAFETY: the time belongs to the live certificate.
         to_system_time(unsafe { openssl_sys::X509_getm_notAfter(self.as_ptr()) })
@@ -176,6 +181,8 @@ impl CertificateRef {
     ///
     /// Returns an empty vector only when OpenSSL cannot compute the digest, e.g. MD5 under
     /// a FIPS-only provider configuration.
+    #[doc(alias = "X509_digest")]
+    #[doc(alias = "certificate-fingerprint")]
     pub fn fingerprint(&self, digest: Digest) -> Vec<u8> {
         let _mark = ErrorMark::set();
         let mut buf = [0u8; openssl_sys::EVP_MAX_MD_SIZE as usize];
@@ -201,6 +208,7 @@ impl CertificateRef {
     /// assert_eq!(cert.serial_number(), [1, 2, 3, 4]);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "X509_get_serialNumber")]
     pub fn serial_number(&self) -> Vec<u8> {
         let _mark = ErrorMark::set();
         // SAFETY: the serial belongs to the live certificate; ASN1_INTEGER_to_BN returns a

@@ -136,6 +136,8 @@ impl Certificate {
     ///
     /// [`Error::InvalidArgument`] for empty input; [`Error::Ssl`] when the text holds no
     /// `CERTIFICATE` block or the block is corrupt (bad base64, invalid DER).
+    #[doc(alias = "PEM_read_bio_X509")]
+    #[doc(alias = "decode-certificate")]
     pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
         crate::ensure_initialized();
         if pem.is_empty() {
@@ -152,6 +154,8 @@ impl Certificate {
     ///
     /// [`Error::InvalidArgument`] for empty input or bytes after the certificate;
     /// [`Error::Ssl`] when the bytes are not a DER certificate.
+    #[doc(alias = "d2i_X509")]
+    #[doc(alias = "decode-certificate")]
     pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
         crate::ensure_initialized();
         if der.is_empty() {
@@ -196,6 +200,7 @@ impl Certificate {
     /// [`Error::InvalidArgument`] when the file cannot be read; otherwise as
     /// [`from_pem`](Certificate::from_pem) or [`from_der`](Certificate::from_der), with the
     /// path added to the message.
+    #[doc(alias = "decode-certificate-from-file")]
     pub fn from_file(path: impl AsRef<Path>) -> Result<Certificate, Error> {
         let path = path.as_ref();
         let data = crate::util::read_file(path, "certificate file")?;
@@ -223,6 +228,7 @@ impl Certificate {
     ///
     /// When there is no certificate, or any `CERTIFICATE` block is corrupt: a chain with a
     /// damaged member is refused rather than silently cut short.
+    #[doc(alias = "PEM_X509_INFO_read_bio")]
     pub fn stack_from_pem(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
         crate::ensure_initialized();
         if pem.is_empty() {
@@ -249,6 +255,7 @@ impl Certificate {
 
 impl CertificateRef {
     /// The certificate in DER form (`i2d_X509`).
+    #[doc(alias = "i2d_X509")]
     pub fn to_der(&self) -> Result<Vec<u8>, Error> {
         // Usable inside the verify callback: only our own entries leave the queue.
         let mark = ErrorMark::set();
@@ -270,6 +277,7 @@ impl CertificateRef {
     }
 
     /// The certificate in PEM form (`PEM_write_bio_X509`).
+    #[doc(alias = "PEM_write_bio_X509")]
     pub fn to_pem(&self) -> Result<Vec<u8>, Error> {
         let mark = ErrorMark::set();
         let failed = || mark.error("cannot encode the certificate as PEM".into());

@@ -28,12 +28,14 @@ pub(super) enum AltNames {
 impl CertificateRef {
     /// The subject as one line (`X509_NAME_print_ex`, the format of
     /// `openssl x509 -noout -subject`), e.g. `"CN = localhost, O = Example"`.
+    #[doc(alias = "X509_get_subject_name")]
     pub fn subject_name(&self) -> String {
         // SAFETY: the name belongs to the live certificate.
         name_one_line(unsafe { openssl_sys::X509_get_subject_name(self.as_ptr()) })
     }
 
     /// The issuer as one line, in the format of [`subject_name`](Self::subject_name).
+    #[doc(alias = "X509_get_issuer_name")]
     pub fn issuer_name(&self) -> String {
         // SAFETY: the name belongs to the live certificate.
         name_one_line(unsafe { openssl_sys::X509_get_issuer_name(self.as_ptr()) })
@@ -54,6 +56,8 @@ impl CertificateRef {
     ///
     /// [`Error::Ssl`] when a common name is not valid in its declared type (a BMPString of
     /// odd length, say) or not valid UTF-8 once converted.
+    #[doc(alias = "X509_NAME_get_index_by_NID")]
+    #[doc(alias = "certificate-subject-common-names")]
     pub fn subject_common_names(&self) -> Result<Vec<String>, Error> {
         // Runs inside the verify callback too: only our own entries leave the queue.
         let mark = ErrorMark::set();
@@ -98,6 +102,8 @@ impl CertificateRef {
 
     /// The DNS names of the subjectAltName extension, in order. Bytes that are not UTF-8
     /// (never valid in a DNS name) show as U+FFFD and never match a hostname.
+    #[doc(alias = "X509_get_ext_d2i")]
+    #[doc(alias = "certificate-dns-alt-names")]
     pub fn dns_names(&self) -> Vec<String> {
         self.alt_name_list()
             .into_iter()
@@ -117,6 +123,7 @@ impl CertificateRef {
     /// assert_eq!(cert.ip_addresses(), ["::1".parse::<IpAddr>().unwrap()]);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "certificate-ip-addresses")]
     pub fn ip_addresses(&self) -> Vec<IpAddr> {
         self.alt_name_list()
             .into_iter()
