@@ -56,8 +56,7 @@ fn unix_seconds(t: SystemTime) -> Result<i64, Error> {
         .map_err(|_| Error::InvalidArgument("certificate date too far in the future".into()))
 }
 
-/// Converts to the platform's `time_t`, whatever its width, without naming it (openssl-sys
-/// takes it from libc, which this module does not name).
+/// Converts to the platform's `time_t`, whatever its width, without naming the type.
 fn to_time_t<T: TryFrom<i64>>(secs: i64) -> Result<T, Error> {
     T::try_from(secs).map_err(|_| {
         Error::InvalidArgument(format!(
