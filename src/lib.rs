@@ -83,6 +83,7 @@
 //! | `None` | accepted | accepted | accepted |
 //!
 //! The client's [`Verify`] decides whatever the context's verify mode says.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -110,8 +111,11 @@ mod init;
 mod options;
 mod session;
 mod stream;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 mod transport;
 mod util;
