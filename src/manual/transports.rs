@@ -38,11 +38,12 @@
 //! transport's `Read`/`Write` are then called even for a socket);
 //! [`SslStream::uses_fd_fast_path`](crate::SslStream::uses_fd_fast_path) says which path is
 //! live; [`stream_fd`](crate::stream_fd) is cl+ssl's `stream-fd`, the descriptor behind a
-//! transport. Boxes are looked through: a boxed `TcpStream` still takes the fd fast path.
+//! transport. A `Box<dyn Transport>` is looked through: a boxed socket still takes the fd
+//! fast path.
 //!
 //! ```
 //! use std::os::unix::net::UnixStream;
-//! use sslbridge::{ClientOptions, Pipes, Verify};
+//! use sslbridge::{ClientOptions, Pipes, Transport, Verify};
 //!
 //! // `start` sets a stream up without any I/O, so no peer is needed to see the path.
 //! let client = || ClientOptions::new().verify(Verify::None);
@@ -52,6 +53,10 @@
 //!
 //! let (mut socket, _peer) = UnixStream::pair()?;
 //! assert!(client().start(&mut socket)?.uses_fd_fast_path()); // borrowed: still the fd path
+//!
+//! let (socket, _peer) = UnixStream::pair()?;
+//! let boxed: Box<dyn Transport + Send> = Box::new(socket);
+//! assert!(client().start(boxed)?.uses_fd_fast_path()); // looked through
 //!
 //! let (socket, _peer) = UnixStream::pair()?;
 //! assert!(!client().unwrap_fd(false).start(socket)?.uses_fd_fast_path()); // forced off
