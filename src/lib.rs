@@ -17,23 +17,24 @@
 //!
 //! ```text
 //!  your code
-//!     │   Read / Write / BufRead          (AsyncRead / AsyncWrite with the `tokio` feature)
+//!     │  Read / Write / BufRead      (AsyncRead / AsyncWrite with the `tokio` feature)
 //!     ▼
-//!  SslStream<T> ◀── made by ClientOptions / ServerOptions, from a shared Context
-//!     │   SSL_do_handshake / SSL_read_ex / SSL_write_ex / SSL_shutdown
+//!  SslStream<T>     made by ClientOptions / ServerOptions, from a shared Context
+//!     │  SSL_do_handshake / SSL_read_ex / SSL_write_ex / SSL_shutdown
 //!     ▼
 //!  OpenSSL (libssl): handshake, records, encryption, certificate checks
-//!     │   encrypted TLS records
-//!     ├──────────────────────────────────────┐
-//!     ▼  custom BIO (any transport)          ▼  fd fast path (descriptors sslbridge knows)
-//!  one BIO_METHOD: its callbacks call      a socket BIO (send/recv) or an fd BIO per
-//!  Read / Write / flush on your T          direction (read/write), on the stream's own
-//!     │                                    duplicate of the descriptor
-//!     ▼                                       ▼
-//!  your transport T                         the kernel: TcpStream, UnixStream, a child's
-//!  (MemoryPipe, BufReader<…>, a serial      pipes, File, Descriptor, FdTransport<T>
-//!   port, ChaosTransport, another
-//!   SslStream, tokio's AsyncTransport)
+//!     │  encrypted TLS records
+//!     ├─────────────────────────────────────┐
+//!     ▼                                     ▼
+//!  custom BIO: any transport             fd fast path: descriptors it knows
+//!  one BIO_METHOD; its callbacks call    a socket BIO (send/recv), or an fd
+//!  Read / Write / flush on your T        BIO per direction (read/write), on
+//!     │                                  the stream's own descriptor copies
+//!     ▼                                     ▼
+//!  your transport T                      its descriptor, read and written by
+//!  MemoryPipe, BufReader<…>, a serial    the kernel: TcpStream, UnixStream,
+//!  port, ChaosTransport, an SslStream,   a child's pipes, File, Descriptor,
+//!  tokio's AsyncTransport                FdTransport<T>
 //! ```
 //!
 //! Which path a stream takes is decided once, when it is set up: a transport whose descriptor
