@@ -121,7 +121,7 @@
 //! | --- | --- |
 //! | `tokio` | the `sslbridge::tokio` module: async streams over any tokio `AsyncRead + AsyncWrite` transport (`ClientOptions::connect_async`, `ServerOptions::accept_async`), through the same BIO ([async](manual::async_tokio)) |
 //! | `vendored` | builds OpenSSL from source (the `openssl-src` crate) instead of linking the system library |
-//! | `testing` | [`sslbridge::testing`](testing): the in-memory [`TestPki`](testing::TestPki) and the fault-injecting [`ChaosTransport`](testing::ChaosTransport), for your tests and fuzz targets |
+//! | `testing` | [`sslbridge::testing`](testing/index.html): the in-memory [`TestPki`](testing/struct.TestPki.html) and the fault-injecting [`ChaosTransport`](testing/struct.ChaosTransport.html), for your tests and fuzz targets |
 //! | `fuzzing` | deterministic randomness, so a fuzzer can replay recorded handshakes. It **removes all security** and also needs `--cfg fuzzing` ([fuzzing](manual::fuzzing)) |
 //!
 //! `testing` belongs in your dev-dependencies:
@@ -161,7 +161,7 @@
 //! 6. [Sessions](manual::sessions): resuming TLS sessions, storing them, what is re-checked.
 //! 7. [Async with tokio](manual::async_tokio): the `tokio` feature, cancellation,
 //!    differences from the blocking API.
-//! 8. [Fuzzing your protocol](manual::fuzzing): [`ChaosTransport`](testing::ChaosTransport),
+//! 8. [Fuzzing your protocol](manual::fuzzing): [`ChaosTransport`](testing/struct.ChaosTransport.html),
 //!    a template fuzz target, the `fuzzing` feature, and how sslbridge itself is fuzzed.
 //! 9. [Coming from cl+ssl](manual::cl_plus_ssl): the mapping table and where sslbridge
 //!    deliberately differs.

@@ -1,18 +1,18 @@
 //! # Fuzzing your protocol
 //!
 //! sslbridge's BIO calls whatever `Read + Write` value it is given, so a test can slide a
-//! misbehaving transport under a real TLS connection. [`ChaosTransport`](crate::testing::ChaosTransport)
+//! misbehaving transport under a real TLS connection. [`ChaosTransport`](../../testing/struct.ChaosTransport.html)
 //! is that transport: it wraps another one and, following a
-//! [`ChaosPlan`](crate::testing::ChaosPlan), splits reads and writes into one-byte or random
+//! [`ChaosPlan`](../../testing/struct.ChaosPlan.html), splits reads and writes into one-byte or random
 //! pieces, injects `Interrupted` and `WouldBlock` at chosen calls or in random storms, and
 //! fails with an `io::Error` of any kind, an end of stream or a panic at an exact byte
 //! offset. It is deterministic for a plan and a seed, and
-//! [`ChaosPlan::from_bytes`](crate::testing::ChaosPlan::from_bytes) turns any byte string
+//! [`ChaosPlan::from_bytes`](../../testing/struct.ChaosPlan.html#method.from_bytes) turns any byte string
 //! into a plan, so a fuzzer can drive it. Your protocol code then meets, in a few minutes of
 //! fuzzing, the short reads, retries and broken connections that production meets in months.
 //!
-//! `ChaosTransport` and [`TestPki`](crate::testing::TestPki) live in
-//! [`sslbridge::testing`](crate::testing), behind the `testing` feature:
+//! `ChaosTransport` and [`TestPki`](../../testing/struct.TestPki.html) live in
+//! [`sslbridge::testing`](../../testing/index.html), behind the `testing` feature:
 //!
 //! ```toml
 //! [dev-dependencies]
@@ -23,13 +23,13 @@
 //!
 //! | plan | injects | for |
 //! | --- | --- | --- |
-//! | [`ChaosPlan::random_blocking(seed)`](crate::testing::ChaosPlan::random_blocking) | random splits, `Interrupted` | blocking code (`connect`, `read_exact`, `write_all`): everything must still succeed |
-//! | [`ChaosPlan::random(seed)`](crate::testing::ChaosPlan::random) | the same, plus `WouldBlock` storms | non-blocking code: everything must still succeed |
-//! | [`ChaosPlan::from_bytes(script)`](crate::testing::ChaosPlan::from_bytes) | anything but panics, chosen by the bytes | fuzz targets |
-//! | [`ChaosPlan::new()`](crate::testing::ChaosPlan::new) and its builder methods | exactly what you schedule | a test for one failure |
+//! | [`ChaosPlan::random_blocking(seed)`](../../testing/struct.ChaosPlan.html#method.random_blocking) | random splits, `Interrupted` | blocking code (`connect`, `read_exact`, `write_all`): everything must still succeed |
+//! | [`ChaosPlan::random(seed)`](../../testing/struct.ChaosPlan.html#method.random) | the same, plus `WouldBlock` storms | non-blocking code: everything must still succeed |
+//! | [`ChaosPlan::from_bytes(script)`](../../testing/struct.ChaosPlan.html#method.from_bytes) | anything but panics, chosen by the bytes | fuzz targets |
+//! | [`ChaosPlan::new()`](../../testing/struct.ChaosPlan.html#method.new) and its builder methods | exactly what you schedule | a test for one failure |
 //!
-//! [`ChaosTransport::stats`](crate::testing::ChaosTransport::stats) counts what was injected,
-//! and [`ChaosStats::explains(kind)`](crate::testing::ChaosStats::explains) says whether an
+//! [`ChaosTransport::stats`](../../testing/struct.ChaosTransport.html#method.stats) counts what was injected,
+//! and [`ChaosStats::explains(kind)`](../../testing/struct.ChaosStats.html#method.explains) says whether an
 //! injected fault accounts for an error a caller saw: the property a fuzz target asserts.
 //!
 //! ## A fuzz target

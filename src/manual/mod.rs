@@ -3,7 +3,7 @@
 //! These modules contain no code, only documentation. Read them in order for a tour, or jump
 //! to the chapter you need; the [crate root](crate) has the overview, the data-flow diagram
 //! and a quick start. Examples in the chapters run as tests; the ones that make certificates
-//! use [`sslbridge::testing`](crate::testing), which needs the `testing` feature in your own
+//! use [`sslbridge::testing`](../testing/index.html), which needs the `testing` feature in your own
 //! `Cargo.toml` (`[dev-dependencies] sslbridge = { version = "0.1", features = ["testing"] }`).
 //!
 //! 1. [`transports`]: what can carry TLS, which types take the fd fast path and how to add
@@ -20,7 +20,7 @@
 //! 7. [`async_tokio`]: async streams with the `tokio` feature, cancellation, and how they
 //!    differ from the blocking ones.
 //! 8. [`fuzzing`]: fuzzing your own protocol over TLS with
-//!    [`ChaosTransport`](crate::testing::ChaosTransport), a template target, the `fuzzing`
+//!    [`ChaosTransport`](../testing/struct.ChaosTransport.html), a template target, the `fuzzing`
 //!    feature, and how sslbridge itself is fuzzed.
 //! 9. [`cl_plus_ssl`]: every cl+ssl function and keyword next to its sslbridge name, and
 //!    where sslbridge deliberately behaves differently.

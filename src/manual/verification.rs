@@ -228,11 +228,11 @@
 //!
 //! ## Testing verification
 //!
-//! [`TestPki`](crate::testing::TestPki) (the `testing` feature) makes a throwaway CA, an
+//! [`TestPki`](../../testing/struct.TestPki.html) (the `testing` feature) makes a throwaway CA, an
 //! intermediate and leaf certificates in memory: valid servers and clients, and deliberately
 //! broken ones (expired, not yet valid, self-signed, from an untrusted root, without the
 //! serverAuth purpose, with the name only in the CN), plus any other leaf through
-//! [`TestPki::leaf`](crate::testing::TestPki::leaf) (IP addresses, RSA keys, validity,
+//! [`TestPki::leaf`](../../testing/struct.TestPki.html#method.leaf) (IP addresses, RSA keys, validity,
 //! key usages). The examples in this chapter use it; so can your tests of every failure above.
 //!
 //! ## Key logging
