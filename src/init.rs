@@ -88,3 +88,19 @@ pub fn openssl_version() -> &'static str {
         .to_str()
         .unwrap_or("OpenSSL (unknown version)")
 }
+
+/// With the `fuzzing` feature, seeding resets the generator (see `fuzzing_rand`).
+#[cfg(all(test, feature = "fuzzing", fuzzing))]
+mod fuzzing_tests {
+    #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
+    fn reseeding_replays_the_same_bytes() {
+        super::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
+        let a = super::random_bytes(100).unwrap();
+        super::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
+        let b = super::random_bytes(100).unwrap();
+        assert_eq!(a, b);
+        super::ensure_initialized_with_seed(b"another sixteen bytes").unwrap();
+        assert_ne!(super::random_bytes(100).unwrap(), a);
+    }
+}

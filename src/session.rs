@@ -31,7 +31,7 @@ impl Session {
     /// Decodes a session saved with [`to_der`](SessionRef::to_der).
     #[doc(alias = "d2i_SSL_SESSION")]
     pub fn from_der(der: &[u8]) -> Result<Session, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         let _queue = crate::error::QueueScope::enter();
         let len = c_long::try_from(der.len())
             .map_err(|_| Error::InvalidArgument("session larger than 2 GiB".into()))?;

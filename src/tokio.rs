@@ -91,7 +91,8 @@
 //!   [`output_buffer_size`](ClientOptions::output_buffer_size) and not flushed is lost when the
 //!   stream is dropped. Call `flush().await` or `shutdown().await` first.
 
-use crate::{ClientOptions, Error, ServerOptions};
+use crate::error::Error;
+use crate::options::{ClientOptions, ServerOptions};
 use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use std::fmt;
 use std::future::poll_fn;
@@ -190,14 +191,14 @@ impl<S: fmt::Debug> fmt::Debug for AsyncTransport<S> {
 
 /// Lends the task context to the adapter for one poll call; clears it on drop, on every path.
 struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin> {
-    stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+    stream: &'a mut crate::stream::SslStream<AsyncTransport<S>>,
 }
 
 impl<'a, S: AsyncRead + AsyncWrite + Unpin> Polling<'a, S> {
     /// The `'a` borrow of `cx` keeps the context alive and unused elsewhere for as long as the
     /// guard, so the pointer stored in the adapter is valid until the guard clears it.
     fn new(
-        stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+        stream: &'a mut crate::stream::SslStream<AsyncTransport<S>>,
         cx: &'a mut Context<'_>,
     ) -> Polling<'a, S> {
         stream.get_mut().cx = (cx as *mut Context<'_>).cast::<Context<'static>>();
@@ -212,7 +213,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Drop for Polling<'_, S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::Deref for Polling<'_, S> {
-    type Target = crate::SslStream<AsyncTransport<S>>;
+    type Target = crate::stream::SslStream<AsyncTransport<S>>;
     fn deref(&self) -> &Self::Target {
         self.stream
     }
@@ -244,13 +245,13 @@ fn ready<T>(result: io::Result<T>) -> Poll<io::Result<T>> {
 ///
 /// See the [module documentation](crate::tokio) for an example and which operations are cancel-safe.
 pub struct SslStream<S> {
-    inner: crate::SslStream<AsyncTransport<S>>,
+    inner: crate::stream::SslStream<AsyncTransport<S>>,
     /// A read returned end of stream (the peer's close_notify).
     peer_closed: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> SslStream<S> {
-    fn new(inner: crate::SslStream<AsyncTransport<S>>) -> SslStream<S> {
+    fn new(inner: crate::stream::SslStream<AsyncTransport<S>>) -> SslStream<S> {
         SslStream {
             inner,
             peer_closed: false,
@@ -289,7 +290,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslStream<S> {
     /// [`selected_alpn_protocol`]: crate::SslStream::selected_alpn_protocol
     /// [`session`]: crate::SslStream::session
     /// [`transport_stats`]: crate::SslStream::transport_stats
-    pub fn ssl(&self) -> &crate::SslStream<AsyncTransport<S>> {
+    pub fn ssl(&self) -> &crate::stream::SslStream<AsyncTransport<S>> {
         &self.inner
     }
 
@@ -403,7 +404,7 @@ fn refuse_blocking_timeout(has_timeout: bool) -> Result<(), Error> {
 }
 
 /// Wraps a blocking stream set up over an [`AsyncTransport`] as an async one.
-fn into_async<S>(stream: crate::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
+fn into_async<S>(stream: crate::stream::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -26,7 +26,7 @@ pub(crate) fn transport_method() -> *const BIO_METHOD {
     static METHOD: OnceLock<MethodPtr> = OnceLock::new();
     METHOD
         .get_or_init(|| {
-            crate::ensure_initialized();
+            crate::init::ensure_initialized();
             // SAFETY: BIO_get_new_index and BIO_meth_new have no preconditions; the name is a
             // static NUL-terminated string; the setters receive the freshly made method and
             // functions with the exact C signatures.

@@ -208,7 +208,7 @@ unsafe fn store_certificates(store: *mut openssl_sys::X509_STORE) -> Vec<Certifi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Context;
+    use crate::context::Context;
 
     /// The certificates OpenSSL's own `X509_STORE_set_default_paths` loads.
     fn openssl_default_certificates() -> usize {

@@ -139,7 +139,7 @@ impl Certificate {
     #[doc(alias = "PEM_read_bio_X509")]
     #[doc(alias = "decode-certificate")]
     pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }
@@ -157,7 +157,7 @@ impl Certificate {
     #[doc(alias = "d2i_X509")]
     #[doc(alias = "decode-certificate")]
     pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if der.is_empty() {
             return Err(empty_input("DER"));
         }
@@ -230,7 +230,7 @@ impl Certificate {
     /// damaged member is refused rather than silently cut short.
     #[doc(alias = "PEM_X509_INFO_read_bio")]
     pub fn stack_from_pem(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }

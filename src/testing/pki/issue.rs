@@ -39,7 +39,7 @@ foreign_types::foreign_type! {
 /// A random serial number that is never zero (RFC 5280 wants positive serials).
 pub(super) fn random_serial() -> Result<u64, Error> {
     loop {
-        let bytes = crate::random_bytes(8)?;
+        let bytes = crate::init::random_bytes(8)?;
         let serial = u64::from_be_bytes(bytes.try_into().expect("asked for 8 bytes"));
         if serial != 0 {
             return Ok(serial);

@@ -80,7 +80,7 @@ impl TestPki {
     ///
     /// [`Error::Ssl`] if OpenSSL fails to generate a key or sign a certificate.
     pub fn new() -> Result<TestPki, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         let root = CertificateAuthority::new(ROOT_CN, None)?;
         let intermediate = CertificateAuthority::new(INTERMEDIATE_CN, Some(&root))?;
         let untrusted_root = CertificateAuthority::new(UNTRUSTED_ROOT_CN, None)?;
