@@ -225,7 +225,10 @@ pub use options::{
 pub use session::{Session, SessionRef};
 pub use stream::connection::{AlpnCallback, SniCallback};
 pub use stream::SslStream;
-pub use transport::{duplex, stream_fd, Descriptor, FdTransport, MemoryPipe, Pipes, Transport};
+pub use transport::{duplex, MemoryPipe, Pipes, Transport};
+#[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
+pub use transport::{stream_fd, Descriptor, FdTransport};
 pub use x509::{verify_hostname, Certificate, CertificateRef, Digest};
 
 /// Re-exported so users can reach the raw OpenSSL pointers (`ForeignType::as_ptr`) behind

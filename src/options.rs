@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::session::Session;
 use crate::stream::setup::{self, ClientSide, Common, ServerSide, Source};
 use crate::stream::SslStream;
-use crate::transport::{Descriptor, Transport};
+#[cfg(unix)]
+use crate::transport::Descriptor;
+use crate::transport::Transport;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -351,6 +353,8 @@ impl ClientOptions {
         Ok(stream)
     }
 
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     /// Connects over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
     #[doc(alias = "SSL_set_fd")]
@@ -465,6 +469,8 @@ impl ServerOptions {
         Ok(stream)
     }
 
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     /// Accepts over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
     #[doc(alias = "SSL_set_fd")]

@@ -4,6 +4,7 @@
 //! ([`fd`]), and [`install_transport`], the one function that decides how a stream reaches
 //! its transport.
 
+#[cfg(unix)]
 mod fd;
 mod method;
 mod record;
@@ -13,9 +14,8 @@ pub use state::TransportStats;
 pub(crate) use state::{BioState, DEFAULT_READ_AHEAD};
 
 use crate::error::{cvt_p, Error};
-use crate::transport::{duplicate_descriptors, Capabilities, Fds};
+use crate::transport::{Capabilities, Fds, OwnedDescriptor};
 use openssl_sys::{BIO, SSL};
-use std::os::fd::OwnedFd;
 
 /// How a stream reaches its transport, as [`install_transport`] set it up.
 pub(crate) struct Plumbing {
@@ -23,7 +23,7 @@ pub(crate) struct Plumbing {
     /// the blocking-mode switches use), when it has descriptors.
     pub(crate) fds: Option<Fds>,
     /// Those duplicates, owned: the stream closes them after the `SSL` is freed.
-    pub(crate) owned_fds: Vec<OwnedFd>,
+    pub(crate) owned_fds: Vec<OwnedDescriptor>,
     /// OpenSSL reads and writes the descriptors itself (socket or fd BIOs).
     pub(crate) fd_fast_path: bool,
     /// The transport is sslbridge's `MemoryPipe` (on the custom BIO).
@@ -54,33 +54,22 @@ pub(crate) unsafe fn install_transport(
     capabilities: Capabilities,
     unwrap_fd: bool,
 ) -> Result<Plumbing, Error> {
-    // OpenSSL, `poll` and the blocking-mode switches work on the stream's own duplicates of
-    // the descriptors, so nothing done to the transport later can redirect them.
-    let (fds, owned_fds) = match capabilities.fds {
-        Some(fds) => {
-            let (fds, owned) = duplicate_descriptors(fds).map_err(Error::Io)?;
-            (Some(fds), owned)
-        }
-        None => (None, Vec::new()),
-    };
-    let user_nonblocking = match fds {
-        Some(f) => {
-            crate::ffi::posix::is_nonblocking(f.read).map_err(Error::Io)?
-                || crate::ffi::posix::is_nonblocking(f.write).map_err(Error::Io)?
-        }
-        None => false,
-    };
+    let (fds, owned_fds, user_nonblocking) = own_descriptors(capabilities.fds)?;
     let fd_fast_path = fds.is_some() && unwrap_fd;
     // SAFETY: per the function contract; the BIOs' references pass to the SSL.
     unsafe {
-        // Answered to BIO_C_GET_FD (SSL_get_fd) on the custom BIO too.
-        (*state).fd = fds.map(|f| f.read);
         match fds {
+            #[cfg(unix)]
             Some(fds) if fd_fast_path => fd::attach_descriptor_bios(ssl, fds)?,
             _ => {
                 let bio = new_transport_bio(state)?;
                 openssl_sys::SSL_set_bio(ssl, bio, bio);
             }
+        }
+        // Answered to BIO_C_GET_FD (SSL_get_fd) on the custom BIO too.
+        #[cfg(unix)]
+        {
+            (*state).fd = fds.map(|f| f.read);
         }
         if fd_fast_path || capabilities.memory_pipe {
             crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);
@@ -93,6 +82,26 @@ pub(crate) unsafe fn install_transport(
         memory_pipe: capabilities.memory_pipe,
         user_nonblocking,
     })
+}
+
+/// The stream's own duplicates of the transport's descriptors (OpenSSL, `poll` and the
+/// blocking-mode switches work on these, so nothing done to the transport later can redirect
+/// them), and whether the descriptors were non-blocking already.
+#[cfg(unix)]
+fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, Vec<OwnedDescriptor>, bool), Error> {
+    let Some(fds) = fds else {
+        return Ok((None, Vec::new(), false));
+    };
+    let (fds, owned) = crate::transport::duplicate_descriptors(fds).map_err(Error::Io)?;
+    let nonblocking = crate::ffi::posix::is_nonblocking(fds.read).map_err(Error::Io)?
+        || crate::ffi::posix::is_nonblocking(fds.write).map_err(Error::Io)?;
+    Ok((Some(fds), owned, nonblocking))
+}
+
+/// Off Unix a transport has no descriptors.
+#[cfg(not(unix))]
+fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, Vec<OwnedDescriptor>, bool), Error> {
+    Ok((fds, Vec::new(), false))
 }
 
 /// A new BIO of our method reading and writing through `state`.

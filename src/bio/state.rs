@@ -49,7 +49,7 @@ pub(crate) struct BioState {
     /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.
     pub(crate) timed_out: bool,
     /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
-    pub(crate) fd: Option<std::os::fd::RawFd>,
+    pub(crate) fd: Option<std::os::raw::c_int>,
     /// Record boundaries, for the in-memory pipe's direct hand-off.
     record: RecordCursor,
     /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer

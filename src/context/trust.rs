@@ -7,8 +7,7 @@ use crate::error::{cvt, Error};
 use crate::x509::Certificate;
 use foreign_types::ForeignType;
 use openssl_sys::SSL_CTX;
-use std::ffi::{CStr, CString, OsStr};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
 /// The trust settings of a builder. Empty means OpenSSL's defaults.
@@ -129,7 +128,17 @@ impl Trust {
 }
 
 fn path_cstring(path: &Path) -> Result<CString, Error> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+    // OpenSSL takes the bytes of a Unix path as they are; elsewhere it wants UTF-8.
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let bytes = path
+        .to_str()
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!("the path {} is not valid UTF-8", path.display()))
+        })?
+        .as_bytes();
+    CString::new(bytes).map_err(|_| {
         Error::InvalidArgument(format!("the path {} contains a NUL byte", path.display()))
     })
 }
@@ -154,8 +163,8 @@ unsafe fn load_default_file(ctx: *mut SSL_CTX) {
     crate::error::ErrorStack::clear();
 }
 
-/// OpenSSL's default CA directories that exist: `SSL_CERT_DIR` (a `:`-separated list), else
-/// the compiled-in directory. Unlike OpenSSL, the environment is read even in a setuid
+/// OpenSSL's default CA directories that exist: `SSL_CERT_DIR` (a list separated like `PATH`:
+/// `:` on Unix, `;` on Windows), else the compiled-in directory. Unlike OpenSSL, the environment is read even in a setuid
 /// program.
 fn default_dirs() -> Vec<PathBuf> {
     // SAFETY: both functions return pointers to static NUL-terminated strings.
@@ -169,12 +178,9 @@ fn default_dirs() -> Vec<PathBuf> {
         .to_str()
         .ok()
         .and_then(std::env::var_os)
-        .unwrap_or_else(|| OsStr::from_bytes(builtin.to_bytes()).to_owned());
-    list.as_bytes()
-        .split(|&b| b == b':')
-        .filter(|dir| !dir.is_empty())
-        .map(|dir| PathBuf::from(OsStr::from_bytes(dir)))
-        .filter(|dir| dir.is_dir())
+        .unwrap_or_else(|| builtin.to_string_lossy().into_owned().into());
+    std::env::split_paths(&list)
+        .filter(|dir| !dir.as_os_str().is_empty() && dir.is_dir())
         .collect()
 }
 

@@ -14,6 +14,7 @@ extern "C" {
         gets: Option<unsafe extern "C" fn(*mut BIO, *mut c_char, c_int) -> c_int>,
     ) -> c_int;
     pub fn BIO_get_new_index() -> c_int;
+    #[cfg(unix)]
     pub fn BIO_new_fd(fd: c_int, close_flag: c_int) -> *mut BIO;
 
     pub fn SSL_set_options(ssl: *mut SSL, op: u64) -> u64;
@@ -67,6 +68,7 @@ pub const SSL_CTRL_CHAIN_CERT: c_int = 89;
 pub const BIO_C_GET_FD: c_int = 105;
 pub const BIO_CTRL_PENDING: c_int = 10;
 pub const BIO_CTRL_WPENDING: c_int = 13;
+#[cfg(unix)]
 pub const BIO_NOCLOSE: c_int = 0;
 /// `BIO_TYPE_DESCRIPTOR`: the BIO can name a descriptor (`SSL_get_fd` looks for it).
 pub const BIO_TYPE_DESCRIPTOR: c_int = 0x0100;

@@ -6,6 +6,7 @@ use super::Deadlines;
 use super::{SslStream, MAX_RECORD_PLAINTEXT};
 use crate::error::{Error, Operation, QueueScope};
 use crate::ffi::openssl as ffi;
+#[cfg(unix)]
 use crate::ffi::posix::{self, Readiness};
 use openssl_sys::SSL;
 use std::io;
@@ -236,6 +237,7 @@ impl<T> SslStream<T> {
             if let (Deadlines::MemoryPipe, Some(pipe)) = (self.io.deadlines, bio.memory_pipe()) {
                 pipe.set_stream_deadline(deadline);
             }
+            #[cfg(unix)]
             posix::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
@@ -248,7 +250,10 @@ impl<T> SslStream<T> {
             }
             // On the fd path OpenSSL made the system call; a signal that interrupted it left
             // EINTR, which OpenSSL's socket and fd BIOs report as "retry".
+            #[cfg(unix)]
             let interrupted = self.io.fd_fast_path && posix::interrupted();
+            #[cfg(not(unix))]
+            let interrupted = false;
             self.resume_panic();
             if r > 0 {
                 return Ok(Some(n));
@@ -267,23 +272,28 @@ impl<T> SslStream<T> {
             if std::mem::take(&mut self.conn.get_mut().bio.timed_out) {
                 return Err(self.fail(timed_out));
             }
-            let fds = match self.io.fds {
-                Some(fds) if self.io.emulating_blocking => fds,
-                // A blocking descriptor that says "try again" had its own timeout
-                // (SO_RCVTIMEO / SO_SNDTIMEO) expire.
-                Some(_) if !self.io.user_nonblocking => return Err(self.fail(timed_out)),
-                // (No buffer release here: under an event loop "would block" is the steady state
-                // of a reader that keeps up, and freeing would cost an allocation per wake-up.)
-                _ => return Err(want),
-            };
-            let (fd, readiness) = match want {
-                Error::WantRead => (fds.read, Readiness::Readable),
-                _ => (fds.write, Readiness::Writable),
-            };
-            match posix::wait_ready(fd, readiness, deadline) {
-                Ok(true) => continue,
-                Ok(false) => return Err(self.fail(timed_out)),
-                Err(e) => return Err(self.fail(Error::Io(e))),
+            // (No buffer release on "would block": under an event loop it is the steady state of
+            // a reader that keeps up, and freeing would cost an allocation per wake-up.)
+            #[cfg(not(unix))]
+            return Err(want); // no descriptors to wait on off Unix
+            #[cfg(unix)]
+            {
+                let fds = match self.io.fds {
+                    Some(fds) if self.io.emulating_blocking => fds,
+                    // A blocking descriptor that says "try again" had its own timeout
+                    // (SO_RCVTIMEO / SO_SNDTIMEO) expire.
+                    Some(_) if !self.io.user_nonblocking => return Err(self.fail(timed_out)),
+                    _ => return Err(want),
+                };
+                let (fd, readiness) = match want {
+                    Error::WantRead => (fds.read, Readiness::Readable),
+                    _ => (fds.write, Readiness::Writable),
+                };
+                match posix::wait_ready(fd, readiness, deadline) {
+                    Ok(true) => continue,
+                    Ok(false) => return Err(self.fail(timed_out)),
+                    Err(e) => return Err(self.fail(Error::Io(e))),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::SslStream;
 use crate::bio::Plumbing;
 use crate::error::Error;
+#[cfg(unix)]
 use crate::ffi::posix;
 use crate::transport::Fds;
 use std::time::Duration;
@@ -16,6 +17,7 @@ pub(crate) struct IoMode {
     /// OpenSSL does the I/O on `fds` itself.
     pub(crate) fd_fast_path: bool,
     /// The user's descriptor was already non-blocking: never wait, return WantRead/WantWrite.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) user_nonblocking: bool,
     /// sslbridge set `O_NONBLOCK` to enforce deadlines with `poll`, and restores it at the end.
     pub(crate) emulating_blocking: bool,
@@ -102,7 +104,12 @@ impl Deadlines {
                  descriptors, Descriptor, FdTransport) and of its MemoryPipe only; give it the \
                  descriptor (e.g. the TcpStream itself, Pipes::from_fds or FdTransport::new), or \
                  set the transport's own timeouts (e.g. TcpStream::set_read_timeout) and no \
-                 sslbridge timeout"
+                 sslbridge timeout{}",
+                if cfg!(unix) {
+                    ""
+                } else {
+                    " (off Unix, sslbridge enforces deadlines on MemoryPipe only)"
+                }
             ))),
             _ => Ok(()),
         }
@@ -154,6 +161,7 @@ impl<T> SslStream<T> {
         let wants_deadlines = io.handshake_timeout.is_some()
             || io.read_timeout.is_some()
             || io.write_timeout.is_some();
+        #[cfg(unix)]
         if let (Some(fds), true, false, false) = (
             io.fds,
             wants_deadlines,
@@ -164,6 +172,8 @@ impl<T> SslStream<T> {
             io.emulating_blocking = true;
             posix::set_nonblocking(fds.write, true).map_err(Error::Io)?;
         }
+        #[cfg(not(unix))]
+        let _ = wants_deadlines; // no descriptors off Unix: MemoryPipe deadlines need nothing
         Ok(())
     }
 }

@@ -21,13 +21,14 @@ use crate::bio::TransportStats;
 use crate::context::Context;
 use crate::error::{Error, ErrorStack, Operation};
 use crate::ffi::openssl as ffi;
+#[cfg(unix)]
 use crate::ffi::posix;
+use crate::transport::OwnedDescriptor;
 use crate::transport::Transport;
 use connection::Connection;
 use openssl_sys::SSL;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::OwnedFd;
 
 /// The most plaintext one TLS record carries.
 const MAX_RECORD_PLAINTEXT: usize = 16 * 1024;
@@ -82,7 +83,7 @@ pub struct SslStream<T> {
     /// The stream's own duplicates of the transport's descriptors: OpenSSL, `poll` and the
     /// blocking-mode switches use these, so nothing done to the transport can redirect them.
     /// Closed after the `SSL` is freed.
-    owned_fds: Vec<OwnedFd>,
+    owned_fds: Vec<OwnedDescriptor>,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
     input: Vec<u8>,
@@ -130,7 +131,7 @@ unsafe impl<T: Sync> Sync for SslStream<T> {}
 pub(crate) struct StreamParts {
     pub(crate) ssl: *mut SSL,
     pub(crate) conn: SharedWithOpenSsl<Connection>,
-    pub(crate) owned_fds: Vec<OwnedFd>,
+    pub(crate) owned_fds: Vec<OwnedDescriptor>,
     pub(crate) context: Context,
     pub(crate) is_client: bool,
     pub(crate) require_peer_certificate: bool,
@@ -169,7 +170,7 @@ impl<T> SslStream<T> {
     }
 
     /// Records how the stream reaches its transport (set up after the `SSL` exists).
-    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedFd>) {
+    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedDescriptor>) {
         self.io = io;
         self.owned_fds = owned_fds;
     }
@@ -312,6 +313,7 @@ impl<T> SslStream<T> {
             // Hand the descriptor back in the blocking mode the user gave it to us in. Through
             // our duplicates: O_NONBLOCK belongs to the open file description they share with
             // the transport's own descriptors, and no other file can be behind them.
+            #[cfg(unix)]
             if let Some(fds) = self.io.fds {
                 let _ = posix::set_nonblocking(fds.read, false);
                 let _ = posix::set_nonblocking(fds.write, false);

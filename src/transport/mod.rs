@@ -3,15 +3,34 @@
 //! path, whether it is a [`MemoryPipe`] for the zero-copy hand-off). No other module looks
 //! at a transport's type.
 //!
-//! [`memory`] holds [`MemoryPipe`] and [`duplex`]; [`fd`] the descriptor transports
-//! ([`Pipes`], [`Descriptor`], [`FdTransport`]) and the list of descriptor types recognised.
+//! `memory` holds [`MemoryPipe`] and [`duplex`]; `pipes` holds [`Pipes`]; `fd` (Unix only)
+//! the descriptor transports (`Descriptor`, `FdTransport`) and the list of descriptor types
+//! recognised.
 
+#[cfg(unix)]
 mod fd;
 mod memory;
+mod pipes;
 
+#[cfg(unix)]
 pub(crate) use fd::{duplicate_descriptors, Fds};
-pub use fd::{stream_fd, Descriptor, FdTransport, Pipes};
+#[cfg(unix)]
+pub use fd::{stream_fd, Descriptor, FdTransport};
 pub use memory::{duplex, MemoryPipe};
+pub use pipes::Pipes;
+
+/// Off Unix there are no descriptors to give OpenSSL: the fd fast path and descriptor
+/// deadlines are Unix-only, so a transport never has any.
+#[cfg(not(unix))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fds {}
+
+/// A descriptor the stream owns (its duplicate of the transport's); none exist off Unix.
+#[cfg(unix)]
+pub(crate) type OwnedDescriptor = std::os::fd::OwnedFd;
+/// A descriptor the stream owns; none exist off Unix.
+#[cfg(not(unix))]
+pub(crate) type OwnedDescriptor = std::convert::Infallible;
 
 use std::any::TypeId;
 use std::io::{Read, Write};
@@ -110,7 +129,10 @@ fn capabilities_of<T: ?Sized + Read + Write>(transport: &T) -> Capabilities {
     }
     Capabilities {
         // SAFETY: `ptr` points to a live value whose type, up to lifetimes, has this id.
+        #[cfg(unix)]
         fds: unsafe { fd::descriptors(id, ptr) },
+        #[cfg(not(unix))]
+        fds: None,
         memory_pipe: false,
     }
 }
