@@ -1,7 +1,7 @@
 //! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
-use super::record::RecordCursor;
+use super::record::{self, RecordCursor};
 use crate::transport::{MemoryPipe, Transport};
 use std::any::Any;
 use std::io::{self, ErrorKind};
@@ -55,6 +55,9 @@ pub(crate) struct BioState {
     /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer
     /// that does not speak TLS.
     pub(crate) first_bytes: Vec<u8>,
+    /// Reads must not wait: with nothing buffered they report "would block" instead of
+    /// calling the transport (the stream reading beyond the bytes it already has).
+    no_wait: bool,
 }
 
 /// How many of the peer's first bytes are kept for error messages.
@@ -90,6 +93,7 @@ impl BioState {
             fd: None,
             record: RecordCursor::default(),
             first_bytes: Vec::new(),
+            no_wait: false,
         }
     }
 
@@ -111,6 +115,22 @@ impl BioState {
         self.transport
             .as_deref_mut()
             .and_then(Transport::memory_pipe)
+    }
+
+    /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
+    /// as usual again (`false`). A `MemoryPipe` is switched to non-blocking meanwhile.
+    pub(crate) fn set_no_wait(&mut self, no_wait: bool) {
+        self.no_wait = no_wait;
+    }
+
+    /// Whether a whole TLS record waits to be handed to OpenSSL, so reading it cannot block:
+    /// in the read-ahead buffer, or in the `MemoryPipe`.
+    pub(crate) fn has_complete_record(&mut self) -> bool {
+        if let Some(pipe) = self.memory_pipe() {
+            return pipe.has_complete_record();
+        }
+        let buffered = &self.read_ahead[self.pos..self.end];
+        record::is_complete(buffered)
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -155,8 +175,10 @@ impl BioState {
                 // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer, one
                 // record at most (see `record`).
                 let cursor = &mut self.record;
+                let no_wait = self.no_wait;
                 // SAFETY: `out` is valid for `len` bytes (this function's contract).
-                let result = unsafe { pipe.read_raw_limited(out, len, |peek| cursor.limit(peek)) };
+                let result =
+                    unsafe { pipe.read_raw_limited(out, len, no_wait, |peek| cursor.limit(peek)) };
                 self.stats.reads += 1;
                 if let Ok(n) = result {
                     // SAFETY: read_raw_limited initialised `out[..n]`.
@@ -166,6 +188,9 @@ impl BioState {
                 }
                 self.eof = matches!(result, Ok(0));
                 return result;
+            }
+            if self.no_wait {
+                return Err(ErrorKind::WouldBlock.into());
             }
             self.fill()?;
             if self.buffered() == 0 {

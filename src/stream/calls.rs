@@ -127,6 +127,10 @@ impl<T> SslStream<T> {
         if buf.is_empty() {
             return Ok(0);
         }
+        // A failure met after bytes were handed out by the previous call.
+        if let Some(e) = self.deferred_read_error.take() {
+            return Err(e);
+        }
         self.handshake()?;
         if self.flush_pending {
             self.flush_written_records();
@@ -140,13 +144,69 @@ impl<T> SslStream<T> {
             unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
         };
         let read = self.drive(Operation::Read, call)?;
-        match read {
-            Some(n) => Ok(n),
-            None => {
-                self.peer_closed = true;
-                Ok(0)
+        let Some(mut filled) = read else {
+            self.peer_closed = true;
+            return Ok(0);
+        };
+        // One record per SSL_read: keep going while more can be had without waiting, so a
+        // large buffer is filled from many small records in one call.
+        while filled < len && self.more_without_waiting() {
+            match self.read_available(&mut buf[filled..]) {
+                0 => break,
+                n => filled += n,
             }
         }
+        Ok(filled)
+    }
+
+    /// Whether another `SSL_read` would return without waiting for the transport: decrypted
+    /// bytes are pending, a whole record is already in the BIO's read-ahead buffer or in the
+    /// `MemoryPipe`, or the descriptor is non-blocking (the read then just finds nothing).
+    /// (`SSL_has_pending` is not enough: it is also true for part of a record, and the next
+    /// call would block for the rest.)
+    fn more_without_waiting(&mut self) -> bool {
+        if self.peer_closed {
+            return false;
+        }
+        // SAFETY: ssl is live (the caller just read through it).
+        if unsafe { openssl_sys::SSL_pending(self.ssl) } > 0 {
+            return true;
+        }
+        if self.io.fds.is_some() && (self.io.emulating_blocking || self.io.user_nonblocking) {
+            return true;
+        }
+        !self.io.fd_fast_path && self.conn.get_mut().bio.has_complete_record()
+    }
+
+    /// One `SSL_read` that must not wait, for bytes beyond those already in hand: whatever
+    /// stops it (would block, close_notify, an error) ends this call with what it has, and
+    /// close_notify or an error is what the next call reports.
+    fn read_available(&mut self, buf: &mut [u8]) -> usize {
+        let _queue = QueueScope::enter();
+        let bio = &mut self.conn.get_mut().bio;
+        bio.timed_out = false;
+        // Even a record that is all there may be a ticket or a KeyUpdate, after which OpenSSL
+        // reads on: the BIO must then say "would block" rather than wait for more.
+        bio.set_no_wait(true);
+        let mut n = 0usize;
+        // SAFETY: ssl is live; `buf` is valid for its length in writable bytes.
+        let r = unsafe {
+            openssl_sys::SSL_read_ex(self.ssl, buf.as_mut_ptr().cast(), buf.len(), &mut n)
+        };
+        self.conn.get_mut().bio.set_no_wait(false);
+        self.resume_panic();
+        if r > 0 {
+            return n;
+        }
+        match self.take_error(r) {
+            None => self.peer_closed = true,
+            Some(e) if e.is_would_block() => {}
+            Some(e) => {
+                let e = self.fail(e);
+                self.deferred_read_error = Some(e);
+            }
+        }
+        0
     }
 
     /// Encrypts and sends some of `buf` (`SSL_write_ex`, one record at most).

@@ -103,6 +103,8 @@ pub struct SslStream<T> {
     /// The start of a write that would block: OpenSSL made a record of these bytes, so the
     /// retry must begin with them.
     blocked_write: Option<Vec<u8>>,
+    /// What stopped a read after it already had bytes to return: the next read reports it.
+    deferred_read_error: Option<Error>,
     failed: Option<Failure>,
     /// Drop flushes the output buffer (false for the async stream, which has no task
     /// context in `Drop`).
@@ -163,6 +165,7 @@ impl<T> SslStream<T> {
             failed: None,
             flush_pending: false,
             blocked_write: None,
+            deferred_read_error: None,
             flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,

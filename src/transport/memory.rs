@@ -236,6 +236,17 @@ impl MemoryPipe {
         self.outgoing.changed.notify_all();
     }
 
+    /// Whether a whole TLS record (5-byte header and the body it announces) waits to be read,
+    /// so that reading it cannot block.
+    pub(crate) fn has_complete_record(&self) -> bool {
+        let channel = self.incoming.lock();
+        let ring = &channel.data;
+        match (ring.peek(3), ring.peek(4)) {
+            (Some(hi), Some(lo)) => ring.len() >= 5 + u16::from_be_bytes([hi, lo]) as usize,
+            _ => false,
+        }
+    }
+
     /// Bytes written by the other end and not yet read by this one.
     pub fn available(&self) -> usize {
         self.incoming.lock().data.len()
@@ -261,12 +272,13 @@ impl MemoryPipe {
     /// `dst` is valid for writes of `len` bytes and does not overlap the pipe's buffer.
     pub(crate) unsafe fn read_raw(&mut self, dst: *mut u8, len: usize) -> io::Result<usize> {
         // SAFETY: forwarded contract.
-        unsafe { self.read_raw_limited(dst, len, |_| usize::MAX) }
+        unsafe { self.read_raw_limited(dst, len, false, |_| usize::MAX) }
     }
 
     /// Like [`read_raw`](MemoryPipe::read_raw), but copies at most `limit(peek)` bytes, where
     /// `peek(i)` is the i-th available byte (`None` past the end). This lets the BIO stop at
-    /// a TLS record boundary without a second copy.
+    /// a TLS record boundary without a second copy. With `no_wait`, an empty pipe is
+    /// `WouldBlock` even in blocking mode.
     ///
     /// # Safety
     /// As for `read_raw`.
@@ -274,6 +286,7 @@ impl MemoryPipe {
         &mut self,
         dst: *mut u8,
         len: usize,
+        no_wait: bool,
         limit: impl FnOnce(&dyn Fn(usize) -> Option<u8>) -> usize,
     ) -> io::Result<usize> {
         if len == 0 {
@@ -286,7 +299,7 @@ impl MemoryPipe {
             if channel.writer_closed {
                 return Ok(0);
             }
-            if self.nonblocking {
+            if self.nonblocking || no_wait {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             channel = shared.wait(channel, deadline).map_err(|_| {
