@@ -48,12 +48,46 @@ fn raise_fd_limit(want: u64) -> u64 {
 }
 
 /// `target/debug/examples/server`, built if needed.
+///
+/// With the features this test was built with, so the library built for the tests is reused,
+/// and without the variables cargo set for this test process: build scripts (ring's) rerun
+/// when one they read differs from the outer cargo's environment, and the next `cargo test`
+/// would rebuild them and relink every test binary.
 fn server_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
+    let features: Vec<&str> = [
+        ("tokio", cfg!(feature = "tokio")),
+        ("vendored", cfg!(feature = "vendored")),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| *name)
+    .collect();
+    let mut command = Command::new(env!("CARGO"));
+    command
         .args(["build", "--quiet", "--example", "server"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("run cargo build");
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if !features.is_empty() {
+        command.arg("--features").arg(features.join(","));
+    }
+    for (name, _) in std::env::vars_os() {
+        let set_by_cargo_test = name.to_str().is_some_and(|n| {
+            n == "OUT_DIR"
+                || n.starts_with("CARGO_PKG_")
+                || n.starts_with("CARGO_MANIFEST_")
+                || n.starts_with("CARGO_BIN_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&n)
+        });
+        if set_by_cargo_test {
+            command.env_remove(&name);
+        }
+    }
+    let status = command.status().expect("run cargo build");
     assert!(status.success(), "cargo build --example server");
     // The test binary is target/<profile>/deps/load_server-HASH.
     let exe = std::env::current_exe().unwrap();
