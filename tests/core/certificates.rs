@@ -2,6 +2,7 @@
 //! it made itself, and hostname matching over the cases of the certificates issue (cl+ssl's
 //! table and then some).
 
+use crate::common::tool_output;
 use sslbridge::testing::TestPki;
 use sslbridge::{verify_hostname, Certificate, Error};
 use std::net::IpAddr;
@@ -214,10 +215,7 @@ impl Drop for TempDir {
 }
 
 fn openssl(args: &[&str]) -> String {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("the openssl binary is needed for these tests");
+    let out = tool_output(Command::new("openssl").args(args));
     assert!(
         out.status.success(),
         "openssl {args:?} failed: {}",

@@ -172,9 +172,7 @@ fn a_rebuilt_context_trusts_a_ca_file_that_is_gone() {
 
 #[test]
 fn a_hashed_directory_is_consulted_when_verifying() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(LIMIT, || {
         let fx = Fixture::new();
         let dir = TempFiles::new();

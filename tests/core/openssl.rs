@@ -104,28 +104,19 @@ fn client_against_s_server(version: Protocol) {
 
 #[test]
 fn tls13_client_against_openssl_s_server() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || client_against_s_server(Protocol::Tls1_3));
 }
 
 #[test]
 fn tls12_client_against_openssl_s_server() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || client_against_s_server(Protocol::Tls1_2));
 }
 
 #[test]
 fn client_rejects_openssl_s_server_with_untrusted_certificate() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || {
         let fx = Fixture::new();
         let dir = TempFiles::new();
@@ -233,28 +224,19 @@ fn server_against_s_client(version: Protocol) {
 
 #[test]
 fn tls13_server_against_openssl_s_client() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || server_against_s_client(Protocol::Tls1_3));
 }
 
 #[test]
 fn tls12_server_against_openssl_s_client() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || server_against_s_client(Protocol::Tls1_2));
 }
 
 #[test]
 fn bulk_transfer_to_openssl_s_server() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     within(LIMIT, || {
         // 2 MiB through s_server -rev as 512 lines of 4 KiB, all reversed back.
         let fx = Fixture::new();

@@ -127,7 +127,7 @@ fn descriptors_enforce_deadlines_on_both_paths() {
 #[test]
 fn writes_are_flushed_through_a_buffering_transport() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (a, b) = unix_pair();
         let server = thread::spawn(move || {
             let mut tls = pki.server(Mode::FdPath).accept(b).unwrap();
@@ -178,7 +178,7 @@ impl Write for SlowFlush {
 #[test]
 fn a_flush_that_would_block_is_retried_by_the_next_call() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (a, b) = unix_pair();
         let server = thread::spawn(move || {
             let mut tls = pki.server(Mode::FdPath).accept(b).unwrap();

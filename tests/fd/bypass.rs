@@ -38,7 +38,7 @@ impl AsFd for Tripwire {
 fn fd_path_never_calls_the_transport() {
     within(FD_LIMIT, || {
         let (a, b) = unix_pair();
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let server = thread::spawn(move || {
             let mut tls = pki.server(Mode::FdPath).accept(b).unwrap();
             exchange(&mut tls, 2, 1, 4 * MIB as u64);
@@ -61,7 +61,7 @@ fn fd_path_never_calls_the_transport() {
 fn custom_bio_does_call_the_transport() {
     within(FD_LIMIT, || {
         let (a, b) = unix_pair();
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let server = thread::spawn(move || {
             let _ = pki.server(Mode::FdPath).accept(b); // the client panics mid-handshake
         });
@@ -83,7 +83,7 @@ fn transport_stats_stay_zero_on_fd_path() {
     for mode in Mode::BOTH {
         within(FD_LIMIT, move || {
             let (c, s) = tcp_pair();
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let server = thread::spawn(move || {
                 let mut tls = pki.server(mode).accept(s).unwrap();
                 exchange(&mut tls, 2, 1, 2 * MIB as u64);

@@ -37,7 +37,7 @@ fn stalled_server_read_timeout<T: Transport + AsFd>(
     client: T,
     server: T,
 ) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
@@ -144,7 +144,7 @@ fn client_handshake_against_silent_peer_times_out() {
             });
             let tcp = TcpStream::connect(addr).unwrap();
             let start = Instant::now();
-            let err = Pki::shared()
+            let err = Fixture::shared()
                 .client(mode)
                 .timeout(Duration::from_millis(300))
                 .connect(tcp)
@@ -178,7 +178,7 @@ fn server_handshake_against_silent_client_times_out() {
         within(FD_LIMIT, move || {
             let (_client, server) = tcp_pair();
             let start = Instant::now();
-            let err = Pki::shared()
+            let err = Fixture::shared()
                 .server(mode)
                 .timeout(Duration::from_millis(300))
                 .accept(server)
@@ -207,7 +207,7 @@ fn server_handshake_against_silent_client_times_out() {
 fn write_timeout_when_peer_stops_reading() {
     for mode in Mode::BOTH {
         within(FD_LIMIT, move || {
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let (c, s) = tcp_pair();
             let (done_tx, done_rx) = mpsc::channel::<()>();
             let server = thread::spawn(move || {
@@ -241,7 +241,7 @@ fn write_timeout_when_peer_stops_reading() {
 fn into_inner_after_timeout_returns_blocking_socket() {
     for mode in Mode::BOTH {
         within(FD_LIMIT, move || {
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let (c, s) = tcp_pair();
             let (go_tx, go_rx) = mpsc::channel::<()>();
             let server = thread::spawn(move || {
@@ -282,7 +282,7 @@ fn into_inner_after_timeout_returns_blocking_socket() {
 #[test]
 fn drop_restores_blocking_mode_of_borrowed_fd() {
     within(FD_LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (c, s) = unix_pair();
         let server = thread::spawn(move || {
             let tls = pki.server(Mode::FdPath).accept(s).expect("accept");
@@ -311,7 +311,7 @@ fn drop_restores_blocking_mode_of_borrowed_fd() {
 #[test]
 fn memory_pipe_own_timeout_surfaces_as_timeout() {
     within(FD_LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (mut c, s) = sslbridge::duplex(256 * 1024);
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let server = thread::spawn(move || {
@@ -354,7 +354,7 @@ fn timeout_mid_record(mode: Mode) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     within(FD_LIMIT, move || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (client_end, relay_client) = tcp_pair();
         let (server_end, relay_server) = unix_pair();
         let hold = Arc::new(AtomicBool::new(false));

@@ -35,7 +35,7 @@ fn assert_path<T: Transport>(tls: &SslStream<T>, mode: Mode, side: &str) {
 }
 
 fn handshake_version<T: Transport>(mode: Mode, client: T, server: T, version: Protocol) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki
             .server_version(mode, version)
@@ -75,7 +75,7 @@ fn handshake_tls13<T: Transport>(mode: Mode, client: T, server: T) {
 /// 16 MiB each way at the same time, byte-exact.
 fn bulk_both_directions<T: Transport>(mode: Mode, client: T, server: T) {
     const TOTAL: u64 = 16 * MIB as u64;
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
         exchange(&mut tls, 2, 1, TOTAL);
@@ -93,7 +93,7 @@ fn bulk_both_directions<T: Transport>(mode: Mode, client: T, server: T) {
 
 /// A peer's close_notify is a clean end: `Ok(0)`, and again `Ok(0)`.
 fn close_notify_is_eof<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
         send_pattern(&mut tls, 7, 100_000, 10_000);
@@ -110,7 +110,7 @@ fn close_notify_is_eof<T: Transport>(mode: Mode, client: T, server: T) {
 
 /// A transport EOF without close_notify is a truncation: `UnexpectedEof`.
 fn drop_without_close_notify<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
         send_pattern(&mut tls, 8, 50_000, 10_000);
@@ -132,7 +132,7 @@ fn drop_without_close_notify<T: Transport>(mode: Mode, client: T, server: T) {
 
 /// With `ignore_unexpected_eof(true)` the same truncation is a clean `Ok(0)` on both paths.
 fn drop_tolerated_with_ignore_unexpected_eof<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
         send_pattern(&mut tls, 9, 50_000, 10_000);
@@ -153,7 +153,7 @@ fn drop_tolerated_with_ignore_unexpected_eof<T: Transport>(mode: Mode, client: T
 /// resets the connection (TCP sends RST; a Unix socket reports ECONNRESET): the read fails
 /// with `ConnectionReset`, the transport's own error.
 fn reset_by_peer<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let (accepted_tx, accepted_rx) = mpsc::channel::<()>();
     let (sent_tx, sent_rx) = mpsc::channel::<()>();
     let (dropped_tx, dropped_rx) = mpsc::channel::<()>();
@@ -179,7 +179,7 @@ fn reset_by_peer<T: Transport>(mode: Mode, client: T, server: T) {
 
 /// Hostname mismatch fails verification with `Error::Hostname` on both paths.
 fn wrong_hostname<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let _ = pki.server(mode).accept(server); // fails with the client's alert
     });
@@ -201,7 +201,7 @@ fn wrong_hostname<T: Transport>(mode: Mode, client: T, server: T) {
 
 /// An untrusted chain fails verification with `Error::Verify` on both paths.
 fn untrusted_chain<T: Transport>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let stranger = pki.pki.untrusted(&["localhost"]).expect("untrusted cert");
     let server = thread::spawn(move || {
         let _ = mode
@@ -278,7 +278,7 @@ modal_tests!(
 fn tcp_linger_zero_reset_both_paths() {
     for mode in Mode::BOTH {
         within(FD_LIMIT, move || {
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let (c, s) = tcp_pair();
             let (tx, rx) = mpsc::channel::<()>();
             let server = thread::spawn(move || {
@@ -306,7 +306,7 @@ fn tcp_linger_zero_reset_both_paths() {
 #[test]
 fn both_paths_negotiate_the_same() {
     within(FD_LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let mut seen = Vec::new();
         for mode in Mode::BOTH {
             let (c, s) = tcp_pair();

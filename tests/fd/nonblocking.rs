@@ -96,7 +96,7 @@ impl<T: Transport> Side<T> {
 }
 
 fn nonblocking_scenario<T: Transport + AsRawFd>(mode: Mode, client: T, server: T) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let (cfd, sfd) = (client.as_raw_fd(), server.as_raw_fd());
     assert!(is_nonblocking(cfd) && is_nonblocking(sfd));
     let mut client = pki.client(mode).start(client).expect("client start");
@@ -218,7 +218,7 @@ fn nonblocking_unix_custom_bio() {
 fn nonblocking_socket_ignores_timeout_and_never_waits() {
     for mode in Mode::BOTH {
         within(FD_LIMIT, move || {
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let (c, s) = tcp_pair();
             c.set_nonblocking(true).unwrap();
             let mut tls = pki

@@ -1,7 +1,7 @@
 //! Against real OpenSSL peers on 127.0.0.1: our fd-path server with `openssl s_client`, and our
 //! fd-path client with `openssl s_server`, TLS 1.2 and 1.3, 1 MiB byte-exact each way (the
 //! tools' stdin/stdout carry the plaintext). The tools are killed by PID when a test ends.
-//! Skipped (with a message) when the `openssl` command is missing.
+//! A missing `openssl` command fails the tests, naming the Debian package.
 
 use crate::common::*;
 use std::io::Read;
@@ -22,7 +22,7 @@ struct Files {
 }
 
 fn files() -> Files {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let dir = TempFiles::new();
     let path = |name: &str, data: &[u8]| dir.write(name, data).display().to_string();
     Files {
@@ -42,10 +42,7 @@ fn version_flag(version: sslbridge::Protocol) -> &'static str {
 }
 
 fn our_server_with_s_client(version: sslbridge::Protocol) {
-    if !have_openssl_cli() {
-        eprintln!("skipped: no openssl command");
-        return;
-    }
+    require_openssl_cli();
     within(FD_LIMIT, move || {
         let f = files();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -71,7 +68,7 @@ fn our_server_with_s_client(version: sslbridge::Protocol) {
 
         let (tcp, _) = listener.accept().unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut tls = Pki::shared()
+        let mut tls = Fixture::shared()
             .server(Mode::FdPath)
             .accept(tcp)
             .expect("accept s_client");
@@ -102,10 +99,7 @@ fn our_server_with_s_client(version: sslbridge::Protocol) {
 }
 
 fn our_client_with_s_server(version: sslbridge::Protocol) {
-    if !have_openssl_cli() {
-        eprintln!("skipped: no openssl command");
-        return;
-    }
+    require_openssl_cli();
     within(FD_LIMIT, move || {
         let f = files();
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -146,7 +140,7 @@ fn our_client_with_s_server(version: sslbridge::Protocol) {
                 }
             }
         };
-        let mut tls = Pki::shared()
+        let mut tls = Fixture::shared()
             .client(Mode::FdPath)
             .timeout(Duration::from_secs(20))
             .connect(tcp)

@@ -66,7 +66,7 @@ fn child_tls_server_on_stdio() {
 
 /// Spawns the child server and returns it with its stdout positioned after the marker.
 fn spawn_child(mode: Mode, total: u64) -> (ChildGuard, ChildStdout, ChildStdin) {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         // A name filter, not `--exact`: the test's full name starts with its module's path.
@@ -109,7 +109,10 @@ fn child_pipes_64mib(mode: Mode) {
         let pipes = Pipes::new(stdout, stdin);
         let (r, w) = pipes.descriptors().expect("child pipes are descriptors");
         assert_ne!(r, w, "one descriptor per direction");
-        let mut tls = Pki::shared().client(mode).connect(pipes).expect("connect");
+        let mut tls = Fixture::shared()
+            .client(mode)
+            .connect(pipes)
+            .expect("connect");
         assert_eq!(tls.uses_fd_fast_path(), mode.is_fd());
         if mode.is_fd() {
             // One fd BIO per direction: OpenSSL reports both descriptors.
@@ -169,7 +172,10 @@ fn pipes_of_non_descriptors_fall_back_to_custom_bio() {
         let pipes = Pipes::new(BufReader::new(stdout), stdin);
         assert_eq!(pipes.descriptors(), None);
         assert_eq!(sslbridge::stream_fd(&pipes), None);
-        let mut tls = Pki::shared().client(Mode::FdPath).connect(pipes).unwrap();
+        let mut tls = Fixture::shared()
+            .client(Mode::FdPath)
+            .connect(pipes)
+            .unwrap();
         assert!(!tls.uses_fd_fast_path());
         exchange(&mut tls, 1, 2, TOTAL);
         assert!(tls.transport_stats().reads > 0);
@@ -192,7 +198,7 @@ fn in_process_pipes_both_paths() {
             let client_pipes = Pipes::new(r2, w1);
             let server_pipes = Pipes::new(r1, w2);
             assert!(client_pipes.descriptors().is_some());
-            let pki = Pki::shared();
+            let pki = Fixture::shared();
             let server = thread::spawn(move || {
                 let mut tls = pki.server(mode).accept(server_pipes).expect("accept");
                 assert_eq!(tls.uses_fd_fast_path(), mode.is_fd());
@@ -238,7 +244,7 @@ fn pipes_from_fds_opts_user_types_in() {
         let reader_fd = r2.as_raw_fd();
         let client_pipes = Pipes::from_fds(MyReader(r2), w1);
         assert_eq!(sslbridge::stream_fd(&client_pipes), Some(reader_fd));
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let server = thread::spawn(move || {
             let mut tls = pki.server(Mode::FdPath).accept(Pipes::new(r1, w2)).unwrap();
             exchange(&mut tls, 2, 1, MIB as u64);

@@ -61,7 +61,7 @@ fn is_closed(fd: RawFd, target: &std::path::Path) -> bool {
 
 /// A TLS server on `socket` that echoes one message and closes.
 fn echo_server(socket: UnixStream) -> thread::JoinHandle<UnixStream> {
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     thread::spawn(move || {
         let mut tls = pki.server(Mode::FdPath).accept(socket).expect("accept");
         let mut msg = [0u8; 4];
@@ -102,7 +102,7 @@ fn owned_fd_is_closed_with_the_stream() {
         let target = fd_target(fd).expect("open fd");
         let (closes, on_close) = counter();
         let owned: OwnedFd = a.into();
-        let mut tls = Pki::shared()
+        let mut tls = Fixture::shared()
             .client(Mode::FdPath)
             .on_close(on_close)
             .connect_fd(owned)
@@ -133,7 +133,7 @@ fn borrowed_fd_stays_open() {
         let fd = a.as_raw_fd();
         let target = fd_target(fd).unwrap();
         let (closes, on_close) = counter();
-        let mut tls = Pki::shared()
+        let mut tls = Fixture::shared()
             .client(Mode::FdPath)
             .on_close(on_close)
             .connect_fd(a.as_fd())
@@ -161,7 +161,7 @@ fn borrow_raw_stays_open_and_accept_fd_works() {
         let b_fd = b.as_raw_fd();
         let b_target = fd_target(b_fd).unwrap();
         let (server_closes, server_on_close) = counter();
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         // Server over an OwnedFd through accept_fd.
         let server = thread::spawn(move || {
             let owned: OwnedFd = b.into();
@@ -214,7 +214,7 @@ fn owned_fd_on_custom_bio_is_closed_too() {
         let fd = a.as_raw_fd();
         let target = fd_target(fd).unwrap();
         let (closes, on_close) = counter();
-        let mut tls = Pki::shared()
+        let mut tls = Fixture::shared()
             .client(Mode::CustomBio)
             .on_close(on_close)
             .connect_fd(OwnedFd::from(a))
@@ -236,7 +236,7 @@ fn check_get_fd(mode: Mode, check_ssl_get_fd: bool) {
     within(FD_LIMIT, move || {
         let (c, s) = tcp_pair();
         let fd = c.as_raw_fd();
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let server = thread::spawn(move || {
             let tls = pki.server(mode).accept(s).unwrap();
             tls.close().unwrap();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn gnutls_serv(pki: &Pki, version: Protocol, tag: &str) -> (Process, u16) {
+fn gnutls_serv(pki: &Fixture, version: Protocol, tag: &str) -> (ChildGuard, u16) {
     start_server("gnutls-serv", pki.dir.path(), tag, |port| {
         vec![
             "--echo".into(),
@@ -31,7 +31,7 @@ fn gnutls_serv(pki: &Pki, version: Protocol, tag: &str) -> (Process, u16) {
     })
 }
 
-fn our_client(pki: &Pki, mode: Mode, version: Protocol) -> ClientOptions {
+fn our_client(pki: &Fixture, mode: Mode, version: Protocol) -> ClientOptions {
     mode.client(
         ClientOptions::new()
             .hostname("localhost")
@@ -61,7 +61,7 @@ fn echo<T: sslbridge::Transport>(tls: &mut sslbridge::SslStream<T>, seed: u64) -
 #[test]
 fn sslbridge_client_to_gnutls_serv() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let tag = format!("gnutls-serv-{mode:?}-{version:?}");
             let (server, port) = gnutls_serv(pki, version, &tag);
@@ -136,10 +136,10 @@ fn sslbridge_client_to_gnutls_serv() {
 #[test]
 fn gnutls_cli_to_sslbridge_server() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let tag = format!("gnutls-cli-{mode:?}-{version:?}");
-            let context = pki.server_context(version, true);
+            let context = pki.mtls_server_context(version);
             let (listener, port) = listen();
             let args: Vec<String> = vec![
                 "127.0.0.1".into(),
@@ -155,7 +155,7 @@ fn gnutls_cli_to_sslbridge_server() {
                 "--waitresumption".into(),
             ];
             let out = pki.dir.path().join(format!("{tag}.out"));
-            let mut client = Process::spawn("gnutls-cli", &args, out);
+            let mut client = ChildGuard::spawn_logged("gnutls-cli", &args, out);
             // --resume: a first connection (handshake, tickets, close_notify), then a resumed
             // one that carries the data.
             let mut served = Vec::new();
@@ -215,7 +215,7 @@ fn gnutls_cli_to_sslbridge_server() {
 #[test]
 fn sslbridge_server_refuses_gnutls_cli_without_certificate() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let (listener, port) = listen();
             let args: Vec<String> = vec![
@@ -230,10 +230,10 @@ fn sslbridge_server_refuses_gnutls_cli_without_certificate() {
                 .dir
                 .path()
                 .join(format!("nocert-{mode:?}-{version:?}.out"));
-            let mut client = Process::spawn("gnutls-cli", &args, out);
+            let mut client = ChildGuard::spawn_logged("gnutls-cli", &args, out);
             let tcp = accept_within(&listener, Duration::from_secs(10)).unwrap();
             let options =
-                mode.server(ServerOptions::new().context(pki.server_context(version, true)));
+                mode.server(ServerOptions::new().context(pki.mtls_server_context(version)));
             let err = options.accept(tcp).expect_err("no client certificate");
             assert!(err.to_string().contains("certificate"), "{err}");
             client.close_stdin();

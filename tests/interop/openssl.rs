@@ -31,7 +31,7 @@ fn exchange_reversed<T: Transport>(tls: &mut sslbridge::SslStream<T>, seed: u64)
     bytes
 }
 
-fn our_client(pki: &Pki, mode: Mode, version: Protocol, host: &str) -> ClientOptions {
+fn our_client(pki: &Fixture, mode: Mode, version: Protocol, host: &str) -> ClientOptions {
     mode.client(
         ClientOptions::new()
             .hostname(host)
@@ -42,7 +42,7 @@ fn our_client(pki: &Pki, mode: Mode, version: Protocol, host: &str) -> ClientOpt
     )
 }
 
-fn s_server(pki: &Pki, version: Protocol, tag: &str) -> (Process, u16) {
+fn s_server(pki: &Fixture, version: Protocol, tag: &str) -> (ChildGuard, u16) {
     start_server("openssl", pki.dir.path(), tag, |port| {
         [
             "s_server",
@@ -78,7 +78,7 @@ fn s_server(pki: &Pki, version: Protocol, tag: &str) -> (Process, u16) {
 #[test]
 fn sslbridge_client_to_openssl_s_server() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let tag = format!("s_server-{mode:?}-{version:?}");
             let (mut server, port) = s_server(pki, version, &tag);
@@ -143,7 +143,7 @@ fn sslbridge_client_to_openssl_s_server() {
 #[test]
 fn s_server_refuses_a_client_without_certificate() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let (mut server, port) = s_server(pki, version, "s_server-nocert");
             let outcome = mode
@@ -178,10 +178,10 @@ fn s_server_refuses_a_client_without_certificate() {
 #[test]
 fn openssl_s_client_to_sslbridge_server() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let tag = format!("s_client-{mode:?}-{version:?}");
-            let context = pki.server_context(version, true);
+            let context = pki.mtls_server_context(version);
             let (listener, port) = listen();
             let sess = pki.path(&format!("{tag}.sess"));
             let mut seen = Vec::new();
@@ -214,7 +214,7 @@ fn openssl_s_client_to_sslbridge_server() {
                 .map(|s| s.to_string())
                 .collect();
                 let out = pki.dir.path().join(format!("{tag}-{round}.out"));
-                let mut client = Process::spawn("openssl", &args, out);
+                let mut client = ChildGuard::spawn_logged("openssl", &args, out);
                 let tcp = accept_within(&listener, Duration::from_secs(10)).unwrap();
                 let options = mode.server(
                     ServerOptions::new()
@@ -283,7 +283,7 @@ fn openssl_s_client_to_sslbridge_server() {
 #[test]
 fn sslbridge_server_refuses_s_client_without_certificate() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for (mode, version) in cells() {
             let (listener, port) = listen();
             let args: Vec<String> = [
@@ -301,10 +301,10 @@ fn sslbridge_server_refuses_s_client_without_certificate() {
                 .dir
                 .path()
                 .join(format!("nocert-{mode:?}-{version:?}.out"));
-            let mut client = Process::spawn("openssl", &args, out);
+            let mut client = ChildGuard::spawn_logged("openssl", &args, out);
             let tcp = accept_within(&listener, Duration::from_secs(10)).unwrap();
             let options =
-                mode.server(ServerOptions::new().context(pki.server_context(version, true)));
+                mode.server(ServerOptions::new().context(pki.mtls_server_context(version)));
             let err = options.accept(tcp).expect_err("no client certificate");
             assert!(err.to_string().contains("certificate"), "{err}");
             client.close_stdin();

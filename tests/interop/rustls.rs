@@ -54,7 +54,7 @@ fn key(pem: &[u8]) -> PrivateKeyDer<'static> {
     PrivateKeyDer::from_pem_slice(pem).expect("PEM key")
 }
 
-fn roots(pki: &Pki) -> rustls::RootCertStore {
+fn roots(pki: &Fixture) -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     for c in certs(&pki.pki.root_pem()) {
         roots.add(c).unwrap();
@@ -64,7 +64,7 @@ fn roots(pki: &Pki) -> rustls::RootCertStore {
 
 /// A rustls client: trusts the root, presents alice's certificate, offers http/1.1; one
 /// config per scenario so its session cache carries over to the second connection.
-fn rustls_client_config(pki: &Pki, version: Protocol) -> Arc<rustls::ClientConfig> {
+fn rustls_client_config(pki: &Fixture, version: Protocol) -> Arc<rustls::ClientConfig> {
     let mut config = rustls::ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[rustls_version(version)])
         .unwrap()
@@ -76,7 +76,7 @@ fn rustls_client_config(pki: &Pki, version: Protocol) -> Arc<rustls::ClientConfi
 }
 
 /// A rustls server requiring a client certificate from the root, offering http/1.1.
-fn rustls_server_config(pki: &Pki, version: Protocol) -> Arc<rustls::ServerConfig> {
+fn rustls_server_config(pki: &Fixture, version: Protocol) -> Arc<rustls::ServerConfig> {
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots(pki)),
         provider(),
@@ -166,13 +166,13 @@ fn from_rustls<A: Read + Write, B: Transport>(
 #[test]
 fn rustls_client_to_sslbridge_server() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for wire in WIRES {
             for version in RUSTLS_VERSIONS {
                 let tag = format!("rustls-client-{wire:?}-{version:?}");
                 let mode = mode_of(wire);
                 let config = rustls_client_config(pki, version);
-                let context = pki.server_context(version, true);
+                let context = pki.mtls_server_context(version);
                 for round in 0..2u64 {
                     let (saw, served) = match wire {
                         Wire::Duplex => {
@@ -270,7 +270,7 @@ fn rustls_server<S: Read + Write>(
 
 /// Our client: sends the lines, checks the answers, sends close_notify, expects rustls'.
 fn sslbridge_client<T: Transport>(
-    pki: &Pki,
+    pki: &Fixture,
     version: Protocol,
     mode: Mode,
     session: Option<Session>,
@@ -318,7 +318,7 @@ type ClientResult = Result<(bool, Option<Session>), sslbridge::Error>;
 /// One connection: our client on `a`, a rustls server thread on `b`.
 #[allow(clippy::too_many_arguments)]
 fn to_rustls<A: Transport, B: Read + Write + Send + 'static>(
-    pki: &Pki,
+    pki: &Fixture,
     version: Protocol,
     mode: Mode,
     config: &Arc<rustls::ServerConfig>,
@@ -336,7 +336,7 @@ fn to_rustls<A: Transport, B: Read + Write + Send + 'static>(
 #[test]
 fn sslbridge_client_to_rustls_server() {
     within(LIMIT, || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         for wire in WIRES {
             for version in RUSTLS_VERSIONS {
                 let tag = format!("rustls-server-{wire:?}-{version:?}");

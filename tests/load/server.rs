@@ -15,35 +15,25 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 500;
 const HOLD: Duration = Duration::from_secs(10);
 
-#[repr(C)]
-struct RLimit {
-    cur: u64,
-    max: u64,
-}
-
-extern "C" {
-    fn getrlimit(resource: i32, rlim: *mut RLimit) -> i32;
-    fn setrlimit(resource: i32, rlim: *const RLimit) -> i32;
-}
-
-const RLIMIT_NOFILE: i32 = 7; // Linux
-
 /// Raises the soft descriptor limit to at least `want` (within the hard limit); the server
 /// process inherits it. Returns the soft limit now in force.
 fn raise_fd_limit(want: u64) -> u64 {
-    let mut r = RLimit { cur: 0, max: 0 };
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `r` is a valid, writable rlimit struct.
-    assert_eq!(unsafe { getrlimit(RLIMIT_NOFILE, &mut r) }, 0);
-    if r.cur < want {
-        let new = RLimit {
-            cur: want.min(r.max),
-            max: r.max,
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) }, 0);
+    if r.rlim_cur < want {
+        let new = libc::rlimit {
+            rlim_cur: want.min(r.rlim_max),
+            rlim_max: r.rlim_max,
         };
         // SAFETY: `new` is a valid rlimit struct.
-        assert_eq!(unsafe { setrlimit(RLIMIT_NOFILE, &new) }, 0);
-        r.cur = new.cur;
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) }, 0);
+        r.rlim_cur = new.rlim_cur;
     }
-    r.cur
+    r.rlim_cur
 }
 
 /// `target/debug/examples/server`, built if needed.
@@ -99,14 +89,15 @@ fn server_binary() -> PathBuf {
 
 /// The running example server, killed by PID on drop.
 struct Server {
-    process: Process,
+    process: ChildGuard,
     addr: SocketAddr,
 }
 
-fn start_example_server(pki: &Pki) -> Server {
+fn start_example_server(pki: &Fixture) -> Server {
     let bin = server_binary();
     let log = pki.dir.path().join("server.log");
-    let mut child = Command::new(&bin)
+    let mut command = Command::new(&bin);
+    command
         .args([
             "--port",
             "0",
@@ -117,15 +108,10 @@ fn start_example_server(pki: &Pki) -> Server {
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start the example server");
-    let stdout = child.stdout.take().unwrap();
-    let process = Process {
-        child,
-        stdin: None,
-        output: log,
-    };
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut process = ChildGuard::spawn(command, "the example server");
+    process.output = Some(log);
+    let stdout = process.child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -228,7 +214,7 @@ fn example_server_holds_500_clients_for_10_seconds() {
         limit >= 2 * CLIENTS as u64 + 200,
         "RLIMIT_NOFILE {limit} is too low for {CLIENTS} clients and their server sockets"
     );
-    let pki = Pki::shared();
+    let pki = Fixture::shared();
     let mut server = start_example_server(pki);
     let addr = server.addr;
     let context = Context::builder()

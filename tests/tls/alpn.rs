@@ -154,9 +154,7 @@ fn no_overlap_with_alpn_required_fails_both_sides_cleanly() {
 
 #[test]
 fn our_client_against_s_server_alpn() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
@@ -204,9 +202,7 @@ fn our_client_against_s_server_alpn() {
 
 #[test]
 fn s_client_alpn_against_our_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();

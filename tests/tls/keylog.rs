@@ -145,9 +145,7 @@ fn wait_lines(path: &Path, n: usize) -> Vec<String> {
 
 #[test]
 fn keylog_file_matches_s_server_keylogfile() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
@@ -203,9 +201,7 @@ fn keylog_file_matches_s_server_keylogfile() {
 
 #[test]
 fn keylog_file_matches_s_client_keylogfile() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();

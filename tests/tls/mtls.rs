@@ -155,9 +155,7 @@ fn client_certificate_with_encrypted_key_and_password() {
 
 #[test]
 fn our_client_certificate_accepted_by_s_server_verify() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
@@ -213,9 +211,7 @@ fn our_client_certificate_accepted_by_s_server_verify() {
 
 #[test]
 fn s_client_certificate_accepted_by_our_requiring_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();

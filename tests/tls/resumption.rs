@@ -189,9 +189,7 @@ fn a_session_does_not_resume_on_a_rebuilt_context() {
 
 #[test]
 fn our_client_resumes_with_s_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();
@@ -238,9 +236,7 @@ fn our_client_resumes_with_s_server() {
 
 #[test]
 fn s_client_resumes_with_our_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let files = TempFiles::new();

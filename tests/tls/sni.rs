@@ -130,9 +130,7 @@ fn sni_switched_context_brings_its_verify_mode() {
 
 #[test]
 fn our_client_against_s_server_cert2() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));
@@ -171,9 +169,7 @@ fn our_client_against_s_server_cert2() {
 
 #[test]
 fn s_client_servername_against_our_sni_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let (a, b) = (leaf(&pki, "a.example"), leaf(&pki, "b.example"));

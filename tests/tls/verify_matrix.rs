@@ -225,10 +225,7 @@ fn against_s_server(server: &SServer, verify: Verify, ctx: Context) -> Result<St
 
 #[test]
 fn s_server_bad_leaves_fail_required_and_optional_pass_none() {
-    if !have_openssl_cli() {
-        eprintln!("skipped: no openssl binary");
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ctx = client_context(&pki, None);
@@ -361,9 +358,7 @@ fn ip_san_matches_v4_and_v6_only_exactly() {
 
 #[test]
 fn ip_san_over_tcp_to_s_server() {
-    if !have_openssl_cli() {
-        return;
-    }
+    require_openssl_cli();
     within(TLS_LIMIT, || {
         let pki = TestPki::new().unwrap();
         let ip = pki

@@ -4,7 +4,7 @@
 //! the async server against the blocking client. Only 127.0.0.1; `openssl` processes are
 //! killed by PID when the test ends.
 
-use crate::common::{self, have_openssl_cli, join, ChildGuard, Fixture, TempFiles};
+use crate::common::{self, join, require_openssl_cli, ChildGuard, Fixture, TempFiles};
 use crate::tokio_common::*;
 use sslbridge::{Context, Protocol, Verify, VerifyLocation};
 use std::io::{Read, Write};
@@ -225,18 +225,12 @@ async fn async_client_against_s_server(version: Protocol) {
 
 #[tokio::test]
 async fn tls13_async_client_against_openssl_s_server() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     bounded(LIMIT, async_client_against_s_server(Protocol::Tls1_3)).await
 }
 
 #[tokio::test]
 async fn tls12_async_client_against_openssl_s_server() {
-    assert!(
-        have_openssl_cli(),
-        "the openssl command-line tool is needed"
-    );
+    require_openssl_cli();
     bounded(LIMIT, async_client_against_s_server(Protocol::Tls1_2)).await
 }
