@@ -79,7 +79,7 @@ fn server_binary() -> PathBuf {
     }
     let status = command.status().expect("run cargo build");
     assert!(status.success(), "cargo build --example server");
-    // The test binary is target/<profile>/deps/load_server-HASH.
+    // The test binary is target/<profile>/deps/load-HASH.
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let bin = profile_dir.join("examples").join("server");
