@@ -61,7 +61,7 @@ fn interrupt_three_times(thread: &ThreadId) {
 fn handshake_and_read_survive_signals(mode: Mode, deadline: Option<Duration>) {
     install_handler();
     within(LIMIT, move || {
-        let pki = Pki::shared();
+        let pki = Fixture::shared();
         let (listener, port) = listen();
         let (go_handshake, handshake_gate) = mpsc::channel::<()>();
         let (go_write, write_gate) = mpsc::channel::<()>();
