@@ -3,12 +3,13 @@
 //! `tokio::net::TcpStream`), on one multi-thread runtime with 2 workers. Both stacks use the
 //! blocking rows' contexts (`Configs`), so the TLS settings are identical.
 
-use crate::measure::{BulkFigure, HandshakeFigure, PIPE_CAPACITY, RECORD};
+use crate::measure::{Amount, BulkFigure, HandshakeFigure, Shape, PIPE_CAPACITY};
 use crate::stacks::{ossl_negotiated, BoxError, Configs};
 use openssl::ssl::SslSession;
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -193,6 +194,22 @@ impl<T: Io> Conn<T> {
         }
     }
 
+    /// Writes all of `bufs` with `write_vectored` (a stack that takes only the first slice
+    /// per call is called again for the rest).
+    async fn write_all_vectored(&mut self, mut bufs: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+        while !bufs.is_empty() {
+            let n = match self {
+                Conn::Sslbridge(s) => s.write_vectored(bufs).await?,
+                Conn::TokioOpenssl(s) => s.write_vectored(bufs).await?,
+            };
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            IoSlice::advance_slices(&mut bufs, n);
+        }
+        Ok(())
+    }
+
     async fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Conn::Sslbridge(s) => s.flush().await,
@@ -221,27 +238,28 @@ async fn tcp_pair(listener: &TcpListener) -> Result<(TcpStream, TcpStream), BoxE
     Ok((c, s))
 }
 
-/// Client task writes `write`-byte chunks for `duration`, then shuts down (close_notify);
-/// the server task reads with a 16 KiB buffer until the close_notify and times from its
-/// first byte to the end. The same shape as the blocking `measure::bulk`.
+/// Client task writes messages of `shape` for `amount`, then shuts down (close_notify); the
+/// server task reads with a `shape.read` buffer until the close_notify and times from its
+/// first byte to the end. The same shape as the blocking `measure::bulk`. (The CPU figures
+/// are left at zero: a task may move between the runtime's threads.)
 pub fn bulk(
     rt: &Runtime,
     configs: &Arc<Configs>,
     stack: AsyncStack,
     wire: AsyncWire,
-    write: usize,
-    duration: Duration,
+    shape: Shape,
+    amount: Amount,
 ) -> Result<BulkFigure, BoxError> {
     rt.block_on(async {
         match wire {
             AsyncWire::Duplex => {
                 let (c, s) = tokio::io::duplex(PIPE_CAPACITY);
-                bulk_over::<DuplexStream>(configs, stack, c, s, write, duration).await
+                bulk_over::<DuplexStream>(configs, stack, c, s, shape, amount).await
             }
             AsyncWire::Tcp => {
                 let listener = TcpListener::bind("127.0.0.1:0").await?;
                 let (c, s) = tcp_pair(&listener).await?;
-                bulk_over::<TcpStream>(configs, stack, c, s, write, duration).await
+                bulk_over::<TcpStream>(configs, stack, c, s, shape, amount).await
             }
         }
     })
@@ -252,14 +270,15 @@ async fn bulk_over<T: Io>(
     stack: AsyncStack,
     client: T,
     server: T,
-    write: usize,
-    duration: Duration,
+    shape: Shape,
+    amount: Amount,
 ) -> Result<BulkFigure, BoxError> {
     let server_configs = configs.clone();
     let receiver = tokio::spawn(async move {
         let mut conn = Conn::accept(&server_configs, stack, server).await?;
-        let mut buf = vec![0u8; RECORD];
+        let mut buf = vec![0u8; shape.read];
         let mut total = 0u64;
+        let mut reads = 0u64;
         let mut first: Option<Instant> = None;
         loop {
             let n = conn.read(&mut buf).await?;
@@ -268,31 +287,46 @@ async fn bulk_over<T: Io>(
             }
             first.get_or_insert_with(Instant::now);
             total += n as u64;
+            reads += 1;
         }
         let seconds = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
         drop(conn);
-        Ok::<_, BoxError>((total, seconds))
+        Ok::<_, BoxError>((total, seconds, reads))
     });
     let client_configs = configs.clone();
     let sender = tokio::spawn(async move {
         let mut conn = Conn::connect(&client_configs, stack, client, None).await?;
-        let chunk: Vec<u8> = (0..write).map(|i| i as u8).collect();
+        let body: Vec<u8> = (0..shape.write).map(|i| i as u8).collect();
+        let header: Vec<u8> = (0..shape.header).map(|i| !(i as u8)).collect();
         let start = Instant::now();
-        while start.elapsed() < duration {
-            for _ in 0..16 {
-                conn.write_all(&chunk).await?;
+        let mut sent = 0u64;
+        loop {
+            match amount {
+                Amount::Time(duration) if start.elapsed() >= duration => break,
+                Amount::Messages(n) if sent >= n => break,
+                _ => {}
             }
+            if shape.header == 0 {
+                conn.write_all(&body).await?;
+            } else {
+                let mut slices = [IoSlice::new(&header), IoSlice::new(&body)];
+                conn.write_all_vectored(&mut slices).await?;
+            }
+            sent += 1;
         }
         conn.flush().await?;
         conn.shutdown().await?;
         Ok::<_, BoxError>(conn)
     });
-    let (bytes, seconds) = receiver.await??;
+    let (bytes, seconds, reads) = receiver.await??;
     drop(sender.await??);
     Ok(BulkFigure {
         bytes,
         seconds,
         fd_fast_path: false,
+        sender_cpu: 0.0,
+        receiver_cpu: 0.0,
+        reads,
     })
 }
 

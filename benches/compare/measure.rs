@@ -4,7 +4,7 @@ use crate::stacks::{BoxError, Configs, Conn, Stack, Ticket};
 use openssl::cipher::Cipher;
 use openssl::cipher_ctx::CipherCtx;
 use sslbridge::Transport;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -71,46 +71,160 @@ impl Wire {
     }
 }
 
+/// What the sender writes and how the receiver reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Plaintext bytes per message (the body, when there is a header).
+    pub write: usize,
+    /// A header written before each body in the same `write_vectored` call (0: none, plain
+    /// `write_all` of the body).
+    pub header: usize,
+    /// The receiver's buffer.
+    pub read: usize,
+}
+
+impl Shape {
+    /// `write`-byte writes, read with a 16 KiB buffer.
+    pub const fn plain(write: usize) -> Shape {
+        Shape {
+            write,
+            header: 0,
+            read: RECORD,
+        }
+    }
+
+    /// The name used in row names: `16384`, `1024`, `1024-read65536`, `200+1024-vectored`.
+    pub fn name(self) -> String {
+        let mut name = match self.header {
+            0 => self.write.to_string(),
+            h => format!("{h}+{}-vectored", self.write),
+        };
+        if self.read != RECORD {
+            name.push_str(&format!("-read{}", self.read));
+        }
+        name
+    }
+
+    /// The label in the tables: "1 KiB", "1 KiB, 64 KiB reads", "200 B + 1 KiB vectored".
+    pub fn label(self) -> String {
+        let size = |n: usize| {
+            if n % 1024 == 0 {
+                format!("{} KiB", n / 1024)
+            } else {
+                format!("{n} B")
+            }
+        };
+        let mut label = match self.header {
+            0 => size(self.write),
+            h => format!("{} + {} vectored", size(h), size(self.write)),
+        };
+        if self.read != RECORD {
+            label.push_str(&format!(", {} reads", size(self.read)));
+        }
+        label
+    }
+
+    /// Plaintext bytes per message.
+    pub fn message(self) -> usize {
+        self.header + self.write
+    }
+}
+
+/// How long the sender writes.
+#[derive(Clone, Copy, Debug)]
+pub enum Amount {
+    /// For this long (the timed rows).
+    Time(Duration),
+    /// Exactly this many messages (for callgrind: instruction counts per message).
+    Messages(u64),
+}
+
 pub struct BulkFigure {
     pub bytes: u64,
     pub seconds: f64,
     pub fd_fast_path: bool,
+    /// CPU time (user and system) of the sending thread while it wrote.
+    pub sender_cpu: f64,
+    /// CPU time (user and system) of the receiving thread from its first byte to the end.
+    pub receiver_cpu: f64,
+    /// Read calls the receiver made that returned data.
+    pub reads: u64,
 }
 
 impl BulkFigure {
     pub fn mbps(&self) -> f64 {
         self.bytes as f64 / self.seconds / 1e6
     }
+
+    /// Microseconds of CPU time per 10^6 bytes, sender and receiver.
+    pub fn cpu_per_mb(&self) -> (f64, f64) {
+        let mb = self.bytes as f64 / 1e6;
+        (self.sender_cpu * 1e6 / mb, self.receiver_cpu * 1e6 / mb)
+    }
 }
 
-/// Client thread writes `write`-byte chunks for `duration`, then sends close_notify; the
-/// server thread reads with a 16 KiB buffer until the close_notify and times from its first
-/// byte to the end.
+/// CPU time (user and system) the calling thread has used so far, in seconds.
+pub fn thread_cpu() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-parameter; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
+/// A connected loopback TCP pair with `TCP_NODELAY` on both ends, as every stack gets it.
+pub fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let c = TcpStream::connect(listener.local_addr()?)?;
+    let (s, _) = listener.accept()?;
+    c.set_nodelay(true)?;
+    s.set_nodelay(true)?;
+    Ok((c, s))
+}
+
+/// The client thread writes messages of `shape` for `amount`, then sends close_notify; the
+/// server thread reads with a `shape.read` buffer until the close_notify and times from its
+/// first byte to the end.
 pub fn bulk(
     configs: &Arc<Configs>,
     stack: Stack,
     wire: Wire,
-    write: usize,
-    duration: Duration,
+    shape: Shape,
+    amount: Amount,
 ) -> Result<BulkFigure, BoxError> {
     match wire {
         Wire::Duplex => {
             let (c, s) = sslbridge::duplex(PIPE_CAPACITY);
-            bulk_over(configs, stack, c, s, write, duration)
+            bulk_over(configs, stack, c, s, shape, amount)
         }
         Wire::Unix => {
             let (c, s) = UnixStream::pair()?;
-            bulk_over(configs, stack, c, s, write, duration)
+            bulk_over(configs, stack, c, s, shape, amount)
         }
         Wire::Tcp => {
-            let listener = TcpListener::bind("127.0.0.1:0")?;
-            let c = TcpStream::connect(listener.local_addr()?)?;
-            let (s, _) = listener.accept()?;
-            c.set_nodelay(true)?;
-            s.set_nodelay(true)?;
-            bulk_over(configs, stack, c, s, write, duration)
+            let (c, s) = tcp_pair()?;
+            bulk_over(configs, stack, c, s, shape, amount)
         }
     }
+}
+
+/// Writes all of `bufs` with `write_vectored` (what `Write::write_all_vectored`, unstable,
+/// does): a stack that takes only the first slice per call is called again for the rest.
+pub fn write_all_vectored<W: Write + ?Sized>(
+    conn: &mut W,
+    mut bufs: &mut [IoSlice<'_>],
+) -> io::Result<()> {
+    while !bufs.is_empty() {
+        match conn.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn bulk_over<T: Transport + Send + 'static>(
@@ -118,44 +232,72 @@ fn bulk_over<T: Transport + Send + 'static>(
     stack: Stack,
     client: T,
     server: T,
-    write: usize,
-    duration: Duration,
+    shape: Shape,
+    amount: Amount,
 ) -> Result<BulkFigure, BoxError> {
     let server_configs = configs.clone();
-    let receiver = std::thread::spawn(move || -> Result<(u64, f64), BoxError> {
+    let receiver = std::thread::spawn(move || -> Result<(u64, f64, f64, u64), BoxError> {
         let mut conn = server_configs.accept(stack, server)?;
-        let mut buf = vec![0u8; RECORD];
+        let mut buf = vec![0u8; shape.read];
         let mut total = 0u64;
-        let mut first: Option<Instant> = None;
+        let mut reads = 0u64;
+        let mut first: Option<(Instant, f64)> = None;
         loop {
             let n = conn.read(&mut buf)?;
             if n == 0 {
                 break;
             }
-            first.get_or_insert_with(Instant::now);
+            first.get_or_insert_with(|| (Instant::now(), thread_cpu()));
             total += n as u64;
+            reads += 1;
         }
-        let seconds = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let (seconds, cpu) = first.map_or((0.0, 0.0), |(t, c)| {
+            (t.elapsed().as_secs_f64(), thread_cpu() - c)
+        });
         drop(conn);
-        Ok((total, seconds))
+        Ok((total, seconds, cpu, reads))
     });
     let mut conn = configs.connect(stack, client, None, false)?;
     let fd_fast_path = conn.uses_fd_fast_path();
-    let chunk: Vec<u8> = (0..write).map(|i| i as u8).collect();
+    let body: Vec<u8> = (0..shape.write).map(|i| i as u8).collect();
+    let header: Vec<u8> = (0..shape.header).map(|i| !(i as u8)).collect();
+    let send = |conn: &mut Box<dyn Conn>| -> io::Result<()> {
+        if shape.header == 0 {
+            conn.write_all(&body)
+        } else {
+            let mut slices = [IoSlice::new(&header), IoSlice::new(&body)];
+            write_all_vectored(&mut **conn, &mut slices)
+        }
+    };
     let start = Instant::now();
-    while start.elapsed() < duration {
-        for _ in 0..16 {
-            conn.write_all(&chunk)?;
+    let cpu_start = thread_cpu();
+    match amount {
+        Amount::Time(duration) => {
+            while start.elapsed() < duration {
+                for _ in 0..16 {
+                    send(&mut conn)?;
+                }
+            }
+        }
+        Amount::Messages(n) => {
+            for _ in 0..n {
+                send(&mut conn)?;
+            }
         }
     }
     conn.flush()?;
     conn.close_notify()?;
-    let (bytes, seconds) = receiver.join().map_err(|_| "receiver panicked")??;
+    let sender_cpu = thread_cpu() - cpu_start;
+    let (bytes, seconds, receiver_cpu, reads) =
+        receiver.join().map_err(|_| "receiver panicked")??;
     drop(conn);
     Ok(BulkFigure {
         bytes,
         seconds,
         fd_fast_path,
+        sender_cpu,
+        receiver_cpu,
+        reads,
     })
 }
 

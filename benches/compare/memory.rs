@@ -1,14 +1,18 @@
-//! Memory per idle connection pair, measured in a fresh process per stack.
+//! Memory per idle connection pair, measured in a fresh process per stack and scenario: idle
+//! after the handshake, or idle after a 16 KiB transfer; over the in-memory pipe or a Unix
+//! socket pair (where sslbridge takes the fd path unless told not to).
 //!
 //! OpenSSL's allocations are counted through `CRYPTO_set_mem_functions`, which only works
 //! before OpenSSL allocates anything (hence the fresh process); Rust-heap allocations are
 //! counted by a global allocator. Both keep live bytes, so the figure is what 1,000 idle
-//! pairs hold, divided by 1,000. Allocations made inside the transport (the in-memory pipe's
-//! buffers) are not counted: the transport is the same for all three stacks and not theirs.
+//! pairs hold, divided by 1,000. The transports are made (and the in-memory pipes grown to
+//! their full size) before counting starts, so their memory is not counted: the transport is
+//! the same for all stacks and not theirs.
 
+use crate::measure::Wire;
 use crate::stacks::{BoxError, Configs, Groups, Material, Stack};
+use sslbridge::Transport;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -22,13 +26,8 @@ static RUST_ALLOCS: AtomicU64 = AtomicU64::new(0);
 static OPENSSL_LIVE: AtomicI64 = AtomicI64::new(0);
 static OPENSSL_ALLOCS: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    /// Set while a transport call runs: the pipe's own buffers are not the stack's memory.
-    static IN_TRANSPORT: Cell<bool> = const { Cell::new(false) };
-}
-
 fn counted() -> bool {
-    COUNTING.load(Relaxed) && !IN_TRANSPORT.with(|t| t.get())
+    COUNTING.load(Relaxed)
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the counters are
@@ -166,31 +165,6 @@ pub fn install_openssl_counters() -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A transport whose own allocations are left out of the count.
-struct Uncounted<T>(T);
-
-fn uncounted<R>(f: impl FnOnce() -> R) -> R {
-    let was = IN_TRANSPORT.with(|t| t.replace(true));
-    let r = f();
-    IN_TRANSPORT.with(|t| t.set(was));
-    r
-}
-
-impl<T: Read> Read for Uncounted<T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        uncounted(|| self.0.read(buf))
-    }
-}
-
-impl<T: Write> Write for Uncounted<T> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        uncounted(|| self.0.write(buf))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        uncounted(|| self.0.flush())
-    }
-}
-
 fn live() -> (i64, i64, u64, u64) {
     (
         OPENSSL_LIVE.load(Relaxed),
@@ -200,24 +174,112 @@ fn live() -> (i64, i64, u64, u64) {
     )
 }
 
-type Pipe = Uncounted<sslbridge::MemoryPipe>;
+/// What the pairs have done before they are counted, and over which transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// The client has sent 16 KiB to the server (after the handshake and the server's one
+    /// byte), so both have moved application data and are now idle.
+    pub after_transfer: bool,
+    pub wire: Wire,
+}
 
-/// The child's work: `pairs` idle pairs of `stack`, one JSON line on stdout.
-pub fn child(stack: Stack, pairs: usize) -> Result<(), BoxError> {
+/// The bytes the client sends in an after-transfer scenario: one full record.
+pub const TRANSFER: usize = 16 * 1024;
+
+impl Scenario {
+    pub fn name(self) -> String {
+        format!(
+            "{}/{}",
+            if self.after_transfer {
+                "after-transfer"
+            } else {
+                "idle"
+            },
+            self.wire.name()
+        )
+    }
+
+    pub fn parse(s: &str) -> Option<Scenario> {
+        let (kind, wire) = s.split_once('/')?;
+        let after_transfer = match kind {
+            "idle" => false,
+            "after-transfer" => true,
+            _ => return None,
+        };
+        let wire = [Wire::Duplex, Wire::Unix]
+            .into_iter()
+            .find(|w| w.name() == wire)?;
+        Some(Scenario {
+            after_transfer,
+            wire,
+        })
+    }
+}
+
+/// The child's work: `pairs` idle pairs of `stack` in `scenario`, one JSON line on stdout.
+pub fn child(stack: Stack, scenario: Scenario, pairs: usize) -> Result<(), BoxError> {
+    // Every transport is made before counting starts, so none of its memory is counted.
+    let count = pairs + WARM_UP;
+    match scenario.wire {
+        Wire::Unix => {
+            let transports = (0..count)
+                .map(|_| std::os::unix::net::UnixStream::pair())
+                .collect::<Result<Vec<_>, _>>()?;
+            child_over(stack, scenario, pairs, transports)
+        }
+        _ => {
+            // Each direction grown to its full capacity first: a `MemoryPipe` keeps its
+            // storage, so it allocates nothing once counting starts. (A wrapper that hid
+            // the pipe's allocations would also hide the pipe from sslbridge, which would
+            // then not use its zero-copy hand-off.)
+            let transports = (0..count)
+                .map(|_| -> io::Result<_> {
+                    let (mut c, mut s) = sslbridge::duplex(PIPE);
+                    let mut fill = vec![0u8; PIPE];
+                    c.write_all(&fill)?;
+                    s.read_exact(&mut fill)?;
+                    s.write_all(&fill)?;
+                    c.read_exact(&mut fill)?;
+                    Ok((c, s))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            child_over(stack, scenario, pairs, transports)
+        }
+    }
+}
+
+/// Pairs made and dropped before counting: one-time state (providers, error strings, ticket
+/// keys) is not per pair.
+const WARM_UP: usize = 3;
+
+/// Each direction's capacity of the in-memory pipes.
+const PIPE: usize = 32 * 1024;
+
+fn child_over<T: Transport + Send + 'static>(
+    stack: Stack,
+    scenario: Scenario,
+    pairs: usize,
+    transports: Vec<(T, T)>,
+) -> Result<(), BoxError> {
     COUNTING.store(true, Relaxed);
+    let mut transports = transports.into_iter();
     let material = Material::generate()?;
     let configs = std::sync::Arc::new(Configs::new(&material, Groups::X25519)?);
 
     // One persistent server thread (a thread per pair would leave per-thread OpenSSL state
     // in the count); channels are bounded so their buffers are allocated up front.
-    let (to_server, server_in) = std::sync::mpsc::sync_channel::<Option<Pipe>>(1);
+    let (to_server, server_in) = std::sync::mpsc::sync_channel::<Option<T>>(1);
     let (server_out, from_server) = std::sync::mpsc::sync_channel(1);
     let server_configs = configs.clone();
     let server = std::thread::spawn(move || {
-        while let Ok(Some(pipe)) = server_in.recv() {
-            let conn = server_configs.accept(stack, pipe).and_then(|mut c| {
+        let mut received = vec![0u8; TRANSFER];
+        while let Ok(Some(transport)) = server_in.recv() {
+            let conn = server_configs.accept(stack, transport).and_then(|mut c| {
                 c.write_all(b"x")?;
                 c.flush()?;
+                if scenario.after_transfer {
+                    c.read_exact(&mut received)?;
+                }
                 Ok(c)
             });
             let failed = conn.is_err();
@@ -226,18 +288,24 @@ pub fn child(stack: Stack, pairs: usize) -> Result<(), BoxError> {
             }
         }
     });
-    let one_pair = || -> Result<_, BoxError> {
-        let (c, s) = uncounted(|| sslbridge::duplex(32 * 1024));
-        to_server.send(Some(Uncounted(s)))?;
-        let mut client = configs.connect(stack, Uncounted(c), None, false)?;
+    let sent = vec![0x5au8; TRANSFER];
+    let mut one_pair = || -> Result<_, BoxError> {
+        let (c, s) = transports.next().ok_or("out of transports")?;
+        to_server
+            .send(Some(s))
+            .map_err(|_| "the server thread ended")?;
+        let mut client = configs.connect(stack, c, None, false)?;
         let mut byte = [0u8; 1];
         client.read_exact(&mut byte)?;
+        if scenario.after_transfer {
+            client.write_all(&sent)?;
+            client.flush()?;
+        }
         let server = from_server.recv()??;
         Ok((client, server))
     };
 
-    // Warm up: one-time state (providers, error strings, ticket keys) is not per pair.
-    for _ in 0..3 {
+    for _ in 0..WARM_UP {
         drop(one_pair()?);
     }
     let mut held = Vec::with_capacity(pairs);
@@ -250,17 +318,22 @@ pub fn child(stack: Stack, pairs: usize) -> Result<(), BoxError> {
         .first()
         .map(|(c, _)| c.negotiated())
         .unwrap_or_default();
+    let fd_fast_path = held.first().is_some_and(|(c, _)| c.uses_fd_fast_path());
     let result = serde_json::json!({
         "stack": stack.name(),
+        "scenario": scenario.name(),
         "pairs": pairs,
         "openssl_bytes": after.0 - before.0,
         "rust_bytes": after.1 - before.1,
         "openssl_allocations": after.2 - before.2,
         "rust_allocations": after.3 - before.3,
         "negotiated": negotiated,
+        "fd_fast_path": fd_fast_path,
     });
     println!("{result}");
-    to_server.send(None)?;
+    to_server
+        .send(None)
+        .map_err(|_| "the server thread ended")?;
     server.join().map_err(|_| "server thread panicked")?;
     drop(held);
     Ok(())
@@ -270,6 +343,7 @@ pub fn child(stack: Stack, pairs: usize) -> Result<(), BoxError> {
 #[derive(Clone, Debug)]
 pub struct MemoryFigure {
     pub stack: Stack,
+    pub scenario: Scenario,
     pub pairs: usize,
     pub openssl_bytes: f64,
     pub rust_bytes: f64,
@@ -283,13 +357,15 @@ impl MemoryFigure {
     }
 }
 
-/// Runs the child for `stack` in a fresh process of this same binary.
-pub fn measure(stack: Stack, pairs: usize) -> Result<MemoryFigure, BoxError> {
+/// Runs the child for `stack` and `scenario` in a fresh process of this same binary.
+pub fn measure(stack: Stack, scenario: Scenario, pairs: usize) -> Result<MemoryFigure, BoxError> {
     let exe = std::env::current_exe()?;
     let out = std::process::Command::new(exe)
         .args([
             "--memory-child",
             stack.name(),
+            "--scenario",
+            &scenario.name(),
             "--pairs",
             &pairs.to_string(),
         ])
@@ -308,6 +384,7 @@ pub fn measure(stack: Stack, pairs: usize) -> Result<MemoryFigure, BoxError> {
     let num = |k: &str| v[k].as_f64().ok_or_else(|| format!("missing {k}"));
     Ok(MemoryFigure {
         stack,
+        scenario,
         pairs,
         openssl_bytes: num("openssl_bytes")?,
         rust_bytes: num("rust_bytes")?,

@@ -4,8 +4,8 @@
 
 use openssl::pkey::PKey;
 use openssl::ssl::{
-    ShutdownState, Ssl, SslContext, SslContextBuilder, SslMethod, SslSession, SslVerifyMode,
-    SslVersion,
+    ShutdownState, Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslSession,
+    SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
@@ -169,8 +169,17 @@ impl Configs {
             .verify_location(VerifyLocation::File(root_file.path().to_path_buf()))
             .build()?;
 
+        // rust-openssl as its own `SslConnector::builder` and `SslAcceptor` set contexts up:
+        // their mode, including SSL_MODE_RELEASE_BUFFERS (record buffers freed whenever they
+        // are empty), which is what a rust-openssl user gets.
         let ossl = || -> Result<SslContextBuilder, BoxError> {
             let mut b = SslContextBuilder::new(SslMethod::tls())?;
+            b.set_mode(
+                SslMode::AUTO_RETRY
+                    | SslMode::ACCEPT_MOVING_WRITE_BUFFER
+                    | SslMode::ENABLE_PARTIAL_WRITE
+                    | SslMode::RELEASE_BUFFERS,
+            );
             b.set_min_proto_version(Some(SslVersion::TLS1_3))?;
             b.set_max_proto_version(Some(SslVersion::TLS1_3))?;
             b.set_ciphersuites(SUITE)?;
