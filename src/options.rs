@@ -208,11 +208,14 @@ macro_rules! common_setters {
             self.common.timeout.is_some()
         }
 
-        /// Whether OpenSSL frees its record buffers whenever they are empty
-        /// (`SSL_MODE_RELEASE_BUFFERS`). Default `true`: an idle connection pair then holds
-        /// about half the memory rust-openssl's does. `false` keeps them allocated, which saves
-        /// an allocation per record (about 7% of the instructions of a stream of 1 KiB writes,
-        /// under 1% with 16 KiB writes); sslbridge still frees them once after the handshake.
+        /// Whether the record buffers (OpenSSL's read and write buffers, and the custom BIO's
+        /// read-ahead buffer) are freed whenever the connection goes idle: when a read leaves
+        /// nothing buffered, a write has sent all it was given, or an operation would block.
+        /// Default `true`: an idle connection then holds no record buffer, as with
+        /// `SSL_MODE_RELEASE_BUFFERS`, which sslbridge does not use because it frees them after
+        /// every record. `false` keeps them allocated, which saves an allocation per write (about
+        /// 5% of the instructions of a stream of 1 KiB writes, under 1% with 16 KiB writes);
+        /// sslbridge still frees them once after the handshake.
         #[doc(alias = "SSL_MODE_RELEASE_BUFFERS")]
         pub fn release_buffers(mut self, release: bool) -> Self {
             self.common.release_buffers = Some(release);

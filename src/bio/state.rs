@@ -37,6 +37,10 @@ pub(crate) struct BioState {
     /// the capacity. So a connection that only exchanges small messages holds a small buffer,
     /// and a streaming one reads whole records (or several) at once.
     window: usize,
+    /// The most one fill brought since the buffer was last released: the next buffer is
+    /// sized by it, so a connection that is idle between small messages does not allocate
+    /// (and zero) a large window each time.
+    largest_fill: usize,
     pos: usize,
     end: usize,
     /// The transport returned EOF and nothing buffered remains.
@@ -83,6 +87,7 @@ impl BioState {
             read_ahead: Vec::new(),
             read_ahead_capacity: capacity,
             window: MIN_WINDOW.min(capacity),
+            largest_fill: 0,
             pos: 0,
             end: 0,
             eof: false,
@@ -138,12 +143,16 @@ impl BioState {
         self.end - self.pos
     }
 
-    /// Frees the read-ahead buffer if it holds nothing (the connection is idle).
+    /// Frees the read-ahead buffer if it holds nothing (the connection is idle). The next one
+    /// is sized for the largest read since the last release.
     pub(crate) fn release_if_empty(&mut self) {
-        if self.buffered() == 0 {
+        if self.buffered() == 0 && self.read_ahead.capacity() > 0 {
             self.read_ahead = Vec::new();
             self.pos = 0;
             self.end = 0;
+            let fitted = self.largest_fill.max(1).next_power_of_two().max(MIN_WINDOW);
+            self.window = fitted.min(self.read_ahead_capacity);
+            self.largest_fill = 0;
         }
     }
 
@@ -235,6 +244,7 @@ impl BioState {
                     // A transport claiming more than it was given is broken; never trust it
                     // with an out-of-bounds index.
                     self.end = n.min(want).min(self.read_ahead.len());
+                    self.largest_fill = self.largest_fill.max(self.end);
                     keep_first_bytes(&mut self.first_bytes, &self.read_ahead[..self.end]);
                     if self.end == want {
                         self.window = (want * 2).min(self.read_ahead_capacity);

@@ -22,6 +22,7 @@ extern "C" {
     pub fn SSL_CTX_get_verify_depth(ctx: *const SSL_CTX) -> c_int;
     pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
     pub fn SSL_free_buffers(ssl: *mut SSL) -> c_int;
+    pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
     pub fn SSL_set_msg_callback(
         ssl: *mut SSL,
         cb: Option<

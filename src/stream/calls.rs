@@ -64,7 +64,7 @@ impl<T> SslStream<T> {
                     return Err(self.fail(e));
                 }
                 self.handshake_done = true;
-                self.free_idle_buffers();
+                self.release_idle_buffers();
                 Ok(())
             }
             None => Err(self.fail(Error::UnexpectedEof)),
@@ -143,9 +143,18 @@ impl<T> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
             unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
         };
-        let read = self.drive(Operation::Read, call)?;
+        let read = match self.drive(Operation::Read, call) {
+            Ok(read) => read,
+            Err(e) => {
+                if e.is_would_block() {
+                    self.release_idle_buffers();
+                }
+                return Err(e);
+            }
+        };
         let Some(mut filled) = read else {
             self.peer_closed = true;
+            self.release_idle_buffers();
             return Ok(0);
         };
         // One record per SSL_read: keep going while more can be had without waiting, so a
@@ -156,6 +165,7 @@ impl<T> SslStream<T> {
                 n => filled += n,
             }
         }
+        self.release_idle_buffers();
         Ok(filled)
     }
 
@@ -223,10 +233,24 @@ impl<T> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
             unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
         };
-        match self.drive(Operation::Write, call)? {
+        let written = match self.drive(Operation::Write, call) {
+            Ok(written) => written,
+            Err(e) => {
+                if e.is_would_block() {
+                    self.release_idle_buffers();
+                }
+                return Err(e);
+            }
+        };
+        match written {
             Some(n) => {
                 if self.io.flush_after_write {
                     self.flush_written_records();
+                }
+                // Like SSL_MODE_RELEASE_BUFFERS, only once the whole request is written: a
+                // `write_all` of many records keeps the buffer until its last one.
+                if n == len {
+                    self.release_idle_buffers();
                 }
                 Ok(n)
             }
@@ -332,8 +356,6 @@ impl<T> SslStream<T> {
             if std::mem::take(&mut self.conn.get_mut().bio.timed_out) {
                 return Err(self.fail(timed_out));
             }
-            // (No buffer release on "would block": under an event loop it is the steady state of
-            // a reader that keeps up, and freeing would cost an allocation per wake-up.)
             #[cfg(not(unix))]
             return Err(want); // no descriptors to wait on off Unix
             #[cfg(unix)]
@@ -349,6 +371,10 @@ impl<T> SslStream<T> {
                     Error::WantRead => (fds.read, Readiness::Readable),
                     _ => (fds.write, Readiness::Writable),
                 };
+                // Waiting for the peer: the connection is idle meanwhile.
+                if self.handshake_done {
+                    self.release_idle_buffers();
+                }
                 match posix::wait_ready(fd, readiness, deadline) {
                     Ok(true) => continue,
                     Ok(false) => return Err(self.fail(timed_out)),

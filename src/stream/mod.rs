@@ -92,6 +92,8 @@ pub struct SslStream<T> {
     input_capacity: usize,
     output: Vec<u8>,
     output_capacity: usize,
+    /// Free the record buffers whenever the connection goes idle (`release_buffers`).
+    release_buffers: bool,
     on_close: Option<CloseCallback>,
     is_client: bool,
     require_peer_certificate: bool,
@@ -139,6 +141,7 @@ pub(crate) struct StreamParts {
     pub(crate) require_peer_certificate: bool,
     pub(crate) input_capacity: usize,
     pub(crate) output_capacity: usize,
+    pub(crate) release_buffers: bool,
     pub(crate) io: IoMode,
 }
 
@@ -156,6 +159,7 @@ impl<T> SslStream<T> {
             input_capacity: parts.input_capacity.max(1),
             output: Vec::new(),
             output_capacity: parts.output_capacity,
+            release_buffers: parts.release_buffers,
             on_close: None,
             is_client: parts.is_client,
             require_peer_certificate: parts.require_peer_certificate,
@@ -285,15 +289,35 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// Frees OpenSSL's record buffers when they hold nothing (`SSL_free_buffers`; it refuses
-    /// when data is pending) and the BIO's empty read-ahead buffer, once the handshake is
-    /// done: its flights needed them, the connection's data may never come.
-    fn free_idle_buffers(&mut self) {
-        if !self.ssl.is_null() {
-            // SAFETY: ssl is live; OpenSSL reallocates the buffers on the next record.
-            unsafe { ffi::SSL_free_buffers(self.ssl) };
+    /// Frees the record buffers once the connection is idle: OpenSSL's read and write
+    /// buffers (`SSL_free_buffers`) and the BIO's read-ahead buffer, when none of them holds
+    /// a byte, no decrypted byte waits, and (for a `MemoryPipe`) nothing waits in the pipe.
+    /// The stream calls it when the handshake is done, when a read or a whole write is done,
+    /// and when an operation would block: not after every record, as
+    /// `SSL_MODE_RELEASE_BUFFERS` does (with the in-memory pipe's one-record hand-off that
+    /// would be an allocation per record). Without `release_buffers` it only runs after the
+    /// handshake, whose flights needed the buffers while the connection's data may never come.
+    fn release_idle_buffers(&mut self) {
+        if self.ssl.is_null() || !(self.release_buffers || !self.handshake_done) {
+            return;
         }
-        self.conn.get_mut().bio.release_if_empty();
+        // SAFETY: ssl is live. (Checking both, rather than trusting SSL_free_buffers to
+        // refuse, also keeps OpenSSL releases without the CVE-2024-4741 fix, which freed a
+        // buffer holding decrypted bytes not yet read, from ever being asked.)
+        let busy = unsafe {
+            openssl_sys::SSL_pending(self.ssl) > 0 || ffi::SSL_has_pending(self.ssl) != 0
+        };
+        if busy {
+            return;
+        }
+        let bio = &mut self.conn.get_mut().bio;
+        if bio.buffered() > 0 || bio.memory_pipe().is_some_and(|p| p.available() > 0) {
+            return;
+        }
+        // SAFETY: ssl is live; OpenSSL reallocates the buffers for the next record. It
+        // refuses while a record waits to be written.
+        unsafe { ffi::SSL_free_buffers(self.ssl) };
+        bio.release_if_empty();
     }
 
     /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.

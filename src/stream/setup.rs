@@ -189,6 +189,7 @@ fn build_stream<T: Transport>(
         require_peer_certificate,
         input_capacity: common.input_buffer_size.unwrap_or(DEFAULT_INPUT_BUFFER),
         output_capacity: common.output_buffer_size,
+        release_buffers: common.release_buffers.unwrap_or(true),
         io: IoMode::unset(),
     });
     // SAFETY: ssl is live; conn_ptr is the stream's SharedWithOpenSsl pointer: stable, only
@@ -214,16 +215,13 @@ fn build_stream<T: Transport>(
         // For the handshake only (the stream removes it after): keeps the first record header
         // received, to explain a peer that does not speak TLS.
         crate::ffi::openssl::SSL_set_msg_callback(ssl, Some(message_trampoline));
-        let release = if common.release_buffers.unwrap_or(true) {
-            openssl_sys::SSL_MODE_RELEASE_BUFFERS
-        } else {
-            0
-        };
+        // Not SSL_MODE_RELEASE_BUFFERS: it frees and reallocates a buffer after every record
+        // that empties it (every record, with the in-memory pipe's one-record hand-off); the
+        // stream frees them itself once the connection is idle (`release_idle_buffers`).
         crate::ffi::openssl::ssl_set_mode(
             ssl,
             openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
-                | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                | release,
+                | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
         );
         if common.ignore_unexpected_eof {
             crate::ffi::openssl::SSL_set_options(ssl, SslOptions::IGNORE_UNEXPECTED_EOF.bits());
