@@ -89,7 +89,8 @@ fn parse_args() -> Result<Args, BoxError> {
                      memory/STACK/TRANSPORT/SCENARIO, calls/STACK, and with --features tokio\n\
                      async/bulk/STACK/TRANSPORT/SHAPE and async/handshake/STACK/TRANSPORT/KIND;\n\
                      SHAPE is 16384, 1024, 1024-read65536 or 200+1024-vectored;\n\
-                     --only keeps the rows whose name contains one of the substrings;\n\
+                     --only keeps the rows whose name contains one of the substrings (or,\n\
+                     \x20 ending in $, is exactly the name before it);\n\
                      --rounds sets the interleaved rounds per row (the median is reported);\n\
                      --messages makes every bulk round write exactly N messages instead of\n\
                      running for a time (for callgrind: instructions per message)"
@@ -274,7 +275,14 @@ fn run(args: &Args) -> Result<(), BoxError> {
         .duration
         .map(Duration::from_secs_f64)
         .unwrap_or(plan.bulk);
-    let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| name.contains(o));
+    // A substring, or with a trailing `$` the whole name.
+    let wanted = |name: &str| {
+        args.only.is_empty()
+            || args.only.iter().any(|o| match o.strip_suffix('$') {
+                Some(exact) => name == exact,
+                None => name.contains(o.as_str()),
+            })
+    };
     let vendored = cfg!(feature = "vendored");
     let features: Vec<&str> = [("vendored", vendored), ("tokio", cfg!(feature = "tokio"))]
         .into_iter()

@@ -1,7 +1,8 @@
 //! Core behaviour: contexts and their rotation, transfers over the in-memory `duplex()`,
 //! transport failures, non-blocking transports, verification, certificate inspection, the
 //! soundness regressions of issue 11, the silent traps of issue 12 (some over loopback TCP),
-//! and our client and server against the `openssl` command-line peers.
+//! reads that fill the caller's buffer and vectored writes (issue 16), and our client and
+//! server against the `openssl` command-line peers.
 
 mod common;
 
@@ -25,6 +26,9 @@ mod nonblocking;
 
 #[path = "core/openssl.rs"]
 mod openssl;
+
+#[path = "core/reads_and_writes.rs"]
+mod reads_and_writes;
 
 #[path = "core/soundness.rs"]
 mod soundness;

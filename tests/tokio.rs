@@ -1,5 +1,6 @@
 //! `sslbridge::tokio`: async streams over `tokio::io::duplex` and loopback TCP, cancellation,
-//! and 1,000 concurrent connections on one runtime. Needs `--features tokio`.
+//! 1,000 concurrent connections on one runtime, and reads that fill the caller's buffer and
+//! vectored writes (issue 16). Needs `--features tokio`.
 #![cfg(feature = "tokio")]
 
 mod common;
@@ -15,6 +16,9 @@ mod duplex;
 
 #[path = "tokio/many.rs"]
 mod many;
+
+#[path = "tokio/reads_and_writes.rs"]
+mod reads_and_writes;
 
 #[path = "tokio/tcp.rs"]
 mod tcp;

@@ -108,7 +108,7 @@ impl Shape {
     /// The label in the tables: "1 KiB", "1 KiB, 64 KiB reads", "200 B + 1 KiB vectored".
     pub fn label(self) -> String {
         let size = |n: usize| {
-            if n % 1024 == 0 {
+            if n.is_multiple_of(1024) {
                 format!("{} KiB", n / 1024)
             } else {
                 format!("{n} B")

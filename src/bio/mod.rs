@@ -10,6 +10,7 @@ mod method;
 mod record;
 mod state;
 
+pub(crate) use record::count_complete_by as count_complete_records;
 pub use state::TransportStats;
 pub(crate) use state::{BioState, DEFAULT_READ_AHEAD};
 

@@ -8,10 +8,29 @@
 /// The TLS record header: type, version (2 bytes), length (2 bytes).
 const HEADER: usize = 5;
 
-/// Whether `bytes` start with a whole record (header and body).
-pub(crate) fn is_complete(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER
-        && bytes.len() >= HEADER + u16::from_be_bytes([bytes[3], bytes[4]]) as usize
+/// How many whole records (header and body) `bytes` start with, counting stops at `max`.
+pub(crate) fn count_complete(bytes: &[u8], max: usize) -> usize {
+    count_complete_by(|i| bytes.get(i).copied(), bytes.len(), max)
+}
+
+/// [`count_complete`] over `len` bytes seen through `peek`.
+pub(crate) fn count_complete_by(
+    peek: impl Fn(usize) -> Option<u8>,
+    len: usize,
+    max: usize,
+) -> usize {
+    let (mut at, mut n) = (0usize, 0usize);
+    while n < max {
+        let (Some(hi), Some(lo)) = (peek(at + 3), peek(at + 4)) else {
+            break;
+        };
+        let end = at + HEADER + u16::from_be_bytes([hi, lo]) as usize;
+        if len < end {
+            break;
+        }
+        (at, n) = (end, n + 1);
+    }
+    n
 }
 
 /// Tracks the record being handed over.
@@ -25,6 +44,11 @@ pub(crate) struct RecordCursor {
 }
 
 impl RecordCursor {
+    /// Whether the next byte handed over starts a record.
+    pub(crate) fn at_boundary(&self) -> bool {
+        self.have == 0 || (self.have == HEADER && self.body_left == 0)
+    }
+
     fn start_next_if_done(&mut self) {
         if self.have == HEADER && self.body_left == 0 {
             self.have = 0;
@@ -100,5 +124,23 @@ mod tests {
         assert_eq!(limit_of(&mut c, &stream[4..]), 1 + 3);
         c.consume(&stream[4..6]);
         assert_eq!(limit_of(&mut c, &stream[6..]), 2);
+    }
+
+    #[test]
+    fn counts_whole_records_only() {
+        let stream = [
+            23, 3, 3, 0, 3, b'a', b'b', b'c', 23, 3, 3, 0, 2, b'x', b'y', 23, 3,
+        ];
+        assert_eq!(count_complete(&stream, 8), 2);
+        assert_eq!(count_complete(&stream, 1), 1);
+        assert_eq!(count_complete(&stream[..14], 8), 1);
+        assert_eq!(count_complete(&stream[..4], 8), 0);
+        assert_eq!(count_complete(&[], 8), 0);
+        let mut c = RecordCursor::default();
+        assert!(c.at_boundary());
+        c.consume(&stream[..6]);
+        assert!(!c.at_boundary());
+        c.consume(&stream[6..8]);
+        assert!(c.at_boundary());
     }
 }

@@ -54,7 +54,8 @@ pub(crate) struct BioState {
     pub(crate) timed_out: bool,
     /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
     pub(crate) fd: Option<std::os::raw::c_int>,
-    /// Record boundaries, for the in-memory pipe's direct hand-off.
+    /// Record boundaries of what was handed to OpenSSL: the in-memory pipe's direct hand-off
+    /// stops at them, and only from one can waiting records be counted.
     record: RecordCursor,
     /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer
     /// that does not speak TLS.
@@ -123,19 +124,25 @@ impl BioState {
     }
 
     /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
-    /// as usual again (`false`). A `MemoryPipe` is switched to non-blocking meanwhile.
+    /// as usual again (`false`); a `MemoryPipe` is read without waiting meanwhile.
     pub(crate) fn set_no_wait(&mut self, no_wait: bool) {
         self.no_wait = no_wait;
     }
 
-    /// Whether a whole TLS record waits to be handed to OpenSSL, so reading it cannot block:
-    /// in the read-ahead buffer, or in the `MemoryPipe`.
-    pub(crate) fn has_complete_record(&mut self) -> bool {
-        if let Some(pipe) = self.memory_pipe() {
-            return pipe.has_complete_record();
+    /// How many whole TLS records wait to be handed to OpenSSL, counting stops at `max`:
+    /// reading that many cannot block. In the read-ahead buffer, or in the `MemoryPipe`
+    /// (none when the hand-off stopped inside a record, whose rest cannot be told from a
+    /// record of its own).
+    pub(crate) fn complete_records(&mut self, max: usize) -> usize {
+        if !self.record.at_boundary() {
+            return 0;
         }
-        let buffered = &self.read_ahead[self.pos..self.end];
-        record::is_complete(buffered)
+        if self.is_memory_pipe {
+            return self
+                .memory_pipe()
+                .map_or(0, |pipe| pipe.complete_records(max));
+        }
+        record::count_complete(&self.read_ahead[self.pos..self.end], max)
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -211,6 +218,8 @@ impl BioState {
         // valid for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is
         // a private heap allocation).
         unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(self.pos), out, n) };
+        self.record
+            .consume(&self.read_ahead[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
     }

@@ -42,6 +42,11 @@ extern "C" {
     pub fn SSL_CTX_set_default_verify_file(ctx: *mut SSL_CTX) -> c_int;
 
     pub fn SSL_get1_session(ssl: *mut SSL) -> *mut openssl_sys::SSL_SESSION;
+    pub fn SSL_SESSION_get0_ticket(
+        s: *const openssl_sys::SSL_SESSION,
+        tick: *mut *const std::os::raw::c_uchar,
+        len: *mut usize,
+    );
     pub fn SSL_SESSION_is_resumable(s: *const openssl_sys::SSL_SESSION) -> c_int;
 
     pub fn ERR_peek_error() -> std::os::raw::c_ulong;
@@ -61,6 +66,8 @@ extern "C" {
 
 /// `SSL_set_mode` is a macro over `SSL_ctrl`.
 pub const SSL_CTRL_MODE: c_int = 33;
+/// `SSL_clear_mode` is a macro over `SSL_ctrl`.
+pub const SSL_CTRL_CLEAR_MODE: c_int = 78;
 /// `SSL_clear_chain_certs` / `SSL_set0_chain(ssl, NULL)`.
 pub const SSL_CTRL_CHAIN: c_int = 88;
 /// `SSL_add1_chain_cert` is a macro over `SSL_ctrl`.
@@ -90,6 +97,15 @@ pub const XN_FLAG_ONELINE_UTF8: c_ulong = 0x0082_031b;
 pub unsafe fn ssl_set_mode(ssl: *mut SSL, mode: c_long) -> c_long {
     // SAFETY: guaranteed by the caller; SSL_CTRL_MODE takes no pointer argument.
     unsafe { openssl_sys::SSL_ctrl(ssl, SSL_CTRL_MODE, mode, std::ptr::null_mut()) }
+}
+
+/// `SSL_clear_mode`.
+///
+/// # Safety
+/// `ssl` is a live `SSL`.
+pub unsafe fn ssl_clear_mode(ssl: *mut SSL, mode: c_long) -> c_long {
+    // SAFETY: guaranteed by the caller; SSL_CTRL_CLEAR_MODE takes no pointer argument.
+    unsafe { openssl_sys::SSL_ctrl(ssl, SSL_CTRL_CLEAR_MODE, mode, std::ptr::null_mut()) }
 }
 
 /// Copies a C string OpenSSL returned, which may be null.

@@ -13,6 +13,15 @@ use std::io;
 use std::os::raw::c_int;
 use std::time::Instant;
 
+/// What the next `SSL_read` would find without waiting (see `SslStream::waiting`).
+#[derive(Clone, Copy)]
+struct Waiting {
+    /// Decrypted bytes of the current record are still to be read.
+    pending: bool,
+    /// Whole records waiting in the BIO or the `MemoryPipe`, up to 2.
+    records: usize,
+}
+
 impl<T> SslStream<T> {
     /// Runs (or resumes) the handshake (`SSL_do_handshake`). Returns [`Error::WantRead`] or
     /// [`Error::WantWrite`] on a non-blocking transport that is not ready; call again once it
@@ -63,8 +72,15 @@ impl<T> SslStream<T> {
                 if let Err(e) = self.check_resumed_session() {
                     return Err(self.fail(e));
                 }
+                // Even if the peer's first records (session tickets, data) already wait: the
+                // write buffer at least is idle, and the read buffer is reallocated for them.
+                // (Before `handshake_done`: this one runs without `release_buffers` too.) With
+                // the peer's records already in OpenSSL's buffer it cannot run: the first read
+                // that leaves the connection idle does it.
+                self.unreleased = !self.release_buffers_if_empty(false);
+                self.ticket_seen = self.ticket_address();
                 self.handshake_done = true;
-                self.release_idle_buffers();
+                self.set_release_mode(true);
                 Ok(())
             }
             None => Err(self.fail(Error::UnexpectedEof)),
@@ -138,35 +154,102 @@ impl<T> SslStream<T> {
         if self.peer_closed {
             return Ok(0);
         }
+        let result = self.read_records(buf);
+        let stopped = match &result {
+            Ok(_) => true,
+            Err(e) => e.is_would_block(),
+        };
+        if stopped {
+            // OpenSSL freed its read buffer if the last read emptied it with its release on;
+            // a read with it off (others were waiting, but turned out to be tickets or other
+            // records that carry no data), close_notify and the handshake's buffers leave it
+            // to us.
+            let ticket = self.is_client && self.ticket_address() != self.ticket_seen;
+            if self.peer_closed || !self.release_mode || self.unreleased || ticket {
+                self.unreleased = !self.release_buffers_if_empty(true);
+                self.ticket_seen = self.ticket_address();
+            } else {
+                self.release_idle_read_ahead();
+            }
+        }
+        // Writes and the next read start with OpenSSL's release on again.
+        self.set_release_mode(true);
+        result
+    }
+
+    /// The address of the session ticket the client holds (0 without one), to notice a new
+    /// one.
+    fn ticket_address(&self) -> usize {
+        let mut ticket: *const std::os::raw::c_uchar = std::ptr::null();
+        let mut len = 0usize;
+        // SAFETY: ssl is live; SSL_get_session borrows its session (or gives null), and the
+        // ticket pointer is only compared, never dereferenced.
+        unsafe {
+            let session = openssl_sys::SSL_get_session(self.ssl);
+            if session.is_null() {
+                return 0;
+            }
+            ffi::SSL_SESSION_get0_ticket(session, &mut ticket, &mut len);
+        }
+        ticket as usize
+    }
+
+    /// The reads of [`ssl_read`](Self::ssl_read): one `SSL_read` that may wait, then more
+    /// while they can be had without waiting.
+    fn read_records(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let call = |ssl: *mut SSL, n: &mut usize| {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
             unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
         };
-        let read = match self.drive(Operation::Read, call) {
-            Ok(read) => read,
-            Err(e) => {
-                if e.is_would_block() {
-                    self.release_idle_buffers();
-                }
-                return Err(e);
-            }
-        };
-        let Some(mut filled) = read else {
+        let waiting = self.waiting();
+        self.prepare_read(waiting);
+        let Some(mut filled) = self.drive(Operation::Read, call)? else {
             self.peer_closed = true;
-            self.release_idle_buffers();
             return Ok(0);
         };
         // One record per SSL_read: keep going while more can be had without waiting, so a
         // large buffer is filled from many small records in one call.
-        while filled < len && self.more_without_waiting() {
+        if filled == len {
+            return Ok(filled);
+        }
+        let mut waiting = self.waiting();
+        if !self.more_without_waiting(waiting) {
+            return Ok(filled);
+        }
+        // One scope for all of them: each failure below reads the queue and leaves it empty,
+        // and a read that succeeds leaves nothing on it.
+        let _queue = QueueScope::enter();
+        loop {
+            self.prepare_read(waiting);
             match self.read_available(&mut buf[filled..]) {
                 0 => break,
                 n => filled += n,
             }
+            if filled == len {
+                break;
+            }
+            waiting = self.waiting();
+            if !self.more_without_waiting(waiting) {
+                break;
+            }
         }
-        self.release_idle_buffers();
         Ok(filled)
+    }
+
+    /// What the next `SSL_read` would find without waiting: decrypted bytes pending in
+    /// OpenSSL, and how many whole records (up to 2) wait in the BIO's read-ahead buffer or
+    /// the `MemoryPipe` (none counted on the fd path: they are in the kernel or in OpenSSL's
+    /// own read-ahead buffer).
+    fn waiting(&mut self) -> Waiting {
+        // SAFETY: ssl is live (callers checked).
+        let pending = unsafe { openssl_sys::SSL_pending(self.ssl) } > 0;
+        let records = if self.io.fd_fast_path {
+            0
+        } else {
+            self.conn.get_mut().bio.complete_records(2)
+        };
+        Waiting { pending, records }
     }
 
     /// Whether another `SSL_read` would return without waiting for the transport: decrypted
@@ -174,25 +257,39 @@ impl<T> SslStream<T> {
     /// `MemoryPipe`, or the descriptor is non-blocking (the read then just finds nothing).
     /// (`SSL_has_pending` is not enough: it is also true for part of a record, and the next
     /// call would block for the rest.)
-    fn more_without_waiting(&mut self) -> bool {
+    fn more_without_waiting(&self, waiting: Waiting) -> bool {
         if self.peer_closed {
             return false;
         }
-        // SAFETY: ssl is live (the caller just read through it).
-        if unsafe { openssl_sys::SSL_pending(self.ssl) } > 0 {
-            return true;
+        waiting.pending
+            || waiting.records > 0
+            || (self.io.fds.is_some() && (self.io.emulating_blocking || self.io.user_nonblocking))
+    }
+
+    /// Before an `SSL_read`: OpenSSL may free its read buffer once the read empties it only if
+    /// nothing else is waiting to be read after it, so a run of records read one after the
+    /// other frees and reallocates the buffer once, after the last. On the fd path OpenSSL's
+    /// buffer holds what the socket gave it and empties only when all of that is read, so its
+    /// own release is right as it is.
+    fn prepare_read(&mut self, waiting: Waiting) {
+        if self.io.fd_fast_path {
+            return;
         }
-        if self.io.fds.is_some() && (self.io.emulating_blocking || self.io.user_nonblocking) {
-            return true;
-        }
-        !self.io.fd_fast_path && self.conn.get_mut().bio.has_complete_record()
+        // The read consumes the pending bytes, or else the next waiting record.
+        let beyond = if waiting.pending {
+            waiting.records
+        } else {
+            waiting.records.saturating_sub(1)
+        };
+        self.set_release_mode(beyond == 0);
     }
 
     /// One `SSL_read` that must not wait, for bytes beyond those already in hand: whatever
     /// stops it (would block, close_notify, an error) ends this call with what it has, and
     /// close_notify or an error is what the next call reports.
+    ///
+    /// The caller holds a [`QueueScope`].
     fn read_available(&mut self, buf: &mut [u8]) -> usize {
-        let _queue = QueueScope::enter();
         let bio = &mut self.conn.get_mut().bio;
         bio.timed_out = false;
         // Even a record that is all there may be a ticket or a KeyUpdate, after which OpenSSL
@@ -233,24 +330,12 @@ impl<T> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
             unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
         };
-        let written = match self.drive(Operation::Write, call) {
-            Ok(written) => written,
-            Err(e) => {
-                if e.is_would_block() {
-                    self.release_idle_buffers();
-                }
-                return Err(e);
-            }
-        };
-        match written {
+        // OpenSSL frees its write buffer itself once a write has sent all it was given (see
+        // `set_release_mode`); one that would block keeps the record it holds.
+        match self.drive(Operation::Write, call)? {
             Some(n) => {
                 if self.io.flush_after_write {
                     self.flush_written_records();
-                }
-                // Like SSL_MODE_RELEASE_BUFFERS, only once the whole request is written: a
-                // `write_all` of many records keeps the buffer until its last one.
-                if n == len {
-                    self.release_idle_buffers();
                 }
                 Ok(n)
             }
@@ -311,6 +396,8 @@ impl<T> SslStream<T> {
         };
         // A timeout too large to add is no deadline at all.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        // Only a MemoryPipe with a deadline to enforce is told about it.
+        let pipe_deadline = deadline.filter(|_| matches!(self.io.deadlines, Deadlines::MemoryPipe));
         loop {
             self.check_usable()?;
             // Until the error is read: stale entries out, a caller's entries set aside.
@@ -318,19 +405,19 @@ impl<T> SslStream<T> {
             // A timeout belongs to the call that hit it, never to a later one.
             let bio = &mut self.conn.get_mut().bio;
             bio.timed_out = false;
-            if let (Deadlines::MemoryPipe, Some(pipe)) = (self.io.deadlines, bio.memory_pipe()) {
-                pipe.set_stream_deadline(deadline);
+            if let (Some(deadline), Some(pipe)) = (pipe_deadline, bio.memory_pipe()) {
+                pipe.set_stream_deadline(Some(deadline));
             }
             #[cfg(unix)]
             posix::clear_errno();
             let mut n = 0usize;
             let r = call(self.ssl, &mut n);
-            if let (Deadlines::MemoryPipe, Some(pipe)) =
-                (self.io.deadlines, self.conn.get_mut().bio.memory_pipe())
-            {
-                // The deadline belongs to this call: the pipe, handed back by get_mut or
-                // into_inner, must not keep it.
-                pipe.set_stream_deadline(None);
+            if pipe_deadline.is_some() {
+                if let Some(pipe) = self.conn.get_mut().bio.memory_pipe() {
+                    // The deadline belongs to this call: the pipe, handed back by get_mut or
+                    // into_inner, must not keep it.
+                    pipe.set_stream_deadline(None);
+                }
             }
             // On the fd path OpenSSL made the system call; a signal that interrupted it left
             // EINTR, which OpenSSL's socket and fd BIOs report as "retry".
@@ -371,9 +458,10 @@ impl<T> SslStream<T> {
                     Error::WantRead => (fds.read, Readiness::Readable),
                     _ => (fds.write, Readiness::Writable),
                 };
-                // Waiting for the peer: the connection is idle meanwhile.
+                // Waiting for the peer: the connection is idle meanwhile. (OpenSSL has freed
+                // its own buffers if they are empty.)
                 if self.handshake_done {
-                    self.release_idle_buffers();
+                    self.release_idle_read_ahead();
                 }
                 match posix::wait_ready(fd, readiness, deadline) {
                     Ok(true) => continue,

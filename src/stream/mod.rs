@@ -94,6 +94,16 @@ pub struct SslStream<T> {
     output_capacity: usize,
     /// Free the record buffers whenever the connection goes idle (`release_buffers`).
     release_buffers: bool,
+    /// `SSL_MODE_RELEASE_BUFFERS` is set on the `SSL` (see `set_release_mode`).
+    release_mode: bool,
+    /// Buffers OpenSSL's own release does not free may be held: the handshake's, when records
+    /// of the peer's already waited at its end. The next read that leaves the connection idle
+    /// frees them.
+    unreleased: bool,
+    /// The session ticket last seen (its address, only compared): a read that brought a new
+    /// one ran OpenSSL's state machine for it, which sets up a write buffer too, and
+    /// OpenSSL's own release (of the read side) leaves that one allocated.
+    ticket_seen: usize,
     on_close: Option<CloseCallback>,
     is_client: bool,
     require_peer_certificate: bool,
@@ -160,6 +170,9 @@ impl<T> SslStream<T> {
             output: Vec::new(),
             output_capacity: parts.output_capacity,
             release_buffers: parts.release_buffers,
+            release_mode: false,
+            unreleased: false,
+            ticket_seen: 0,
             on_close: None,
             is_client: parts.is_client,
             require_peer_certificate: parts.require_peer_certificate,
@@ -289,17 +302,21 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// Frees the record buffers once the connection is idle: OpenSSL's read and write
-    /// buffers (`SSL_free_buffers`) and the BIO's read-ahead buffer, when none of them holds
-    /// a byte, no decrypted byte waits, and (for a `MemoryPipe`) nothing waits in the pipe.
-    /// The stream calls it when the handshake is done, when a read or a whole write is done,
-    /// and when an operation would block: not after every record, as
-    /// `SSL_MODE_RELEASE_BUFFERS` does (with the in-memory pipe's one-record hand-off that
-    /// would be an allocation per record). Without `release_buffers` it only runs after the
-    /// handshake, whose flights needed the buffers while the connection's data may never come.
-    fn release_idle_buffers(&mut self) {
-        if self.ssl.is_null() || !(self.release_buffers || !self.handshake_done) {
-            return;
+    /// Frees every record buffer that holds nothing now: OpenSSL's read and write buffers
+    /// (`SSL_free_buffers`) and the BIO's read-ahead buffer; whether they are free now. For
+    /// the points where the connection is idle and OpenSSL's own release (see
+    /// [`set_release_mode`]) does not free them: the end of the handshake (whose flights
+    /// needed the buffers, while the connection's data may never come), the peer's
+    /// close_notify, a read that ends with OpenSSL's release off, and a read that brought a
+    /// session ticket. With `unless_more_waits` nothing is freed while bytes wait in the
+    /// `MemoryPipe`: the connection is not idle then. `SSL_free_buffers` is not cheap (it
+    /// walks all 32 record slots), so it is not the per-read release.
+    ///
+    /// [`set_release_mode`]: SslStream::set_release_mode
+    fn release_buffers_if_empty(&mut self, unless_more_waits: bool) -> bool {
+        // Without `release_buffers`, only the handshake's buffers are freed.
+        if self.ssl.is_null() || (self.handshake_done && !self.release_buffers) {
+            return true;
         }
         // SAFETY: ssl is live. (Checking both, rather than trusting SSL_free_buffers to
         // refuse, also keeps OpenSSL releases without the CVE-2024-4741 fix, which freed a
@@ -307,17 +324,51 @@ impl<T> SslStream<T> {
         let busy = unsafe {
             openssl_sys::SSL_pending(self.ssl) > 0 || ffi::SSL_has_pending(self.ssl) != 0
         };
-        if busy {
-            return;
-        }
         let bio = &mut self.conn.get_mut().bio;
-        if bio.buffered() > 0 || bio.memory_pipe().is_some_and(|p| p.available() > 0) {
-            return;
+        let more_waits = unless_more_waits && bio.memory_pipe().is_some_and(|p| p.available() > 0);
+        if busy || bio.buffered() > 0 || more_waits {
+            return false;
         }
         // SAFETY: ssl is live; OpenSSL reallocates the buffers for the next record. It
         // refuses while a record waits to be written.
-        unsafe { ffi::SSL_free_buffers(self.ssl) };
-        bio.release_if_empty();
+        let freed = unsafe { ffi::SSL_free_buffers(self.ssl) } == 1;
+        self.conn.get_mut().bio.release_if_empty();
+        freed
+    }
+
+    /// Frees the BIO's read-ahead buffer if it holds nothing (with `release_buffers`): after
+    /// a read, and when one would block.
+    fn release_idle_read_ahead(&mut self) {
+        if self.release_buffers {
+            self.conn.get_mut().bio.release_if_empty();
+        }
+    }
+
+    /// Turns OpenSSL's own buffer release (`SSL_MODE_RELEASE_BUFFERS`) on or off, with
+    /// `release_buffers`, once the handshake is done. On, OpenSSL frees its write buffer as
+    /// soon as a write has sent all it was given, and its read buffer as soon as a read
+    /// empties it or finds nothing to read: the points where the connection goes idle, at the
+    /// cost of a `free` and a `malloc`. It is on except for a read that is not the last of a
+    /// run: when more whole records already wait in the BIO or the `MemoryPipe`, which hands
+    /// OpenSSL one record at a time, so its buffer empties after every record (see
+    /// `prepare_read`).
+    fn set_release_mode(&mut self, on: bool) {
+        if !self.release_buffers || !self.handshake_done || self.ssl.is_null() {
+            return;
+        }
+        if self.release_mode == on {
+            return;
+        }
+        let mode = openssl_sys::SSL_MODE_RELEASE_BUFFERS;
+        // SAFETY: ssl is live; setting and clearing a mode bit takes no pointer.
+        unsafe {
+            if on {
+                ffi::ssl_set_mode(self.ssl, mode);
+            } else {
+                ffi::ssl_clear_mode(self.ssl, mode);
+            }
+        }
+        self.release_mode = on;
     }
 
     /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.

@@ -236,15 +236,13 @@ impl MemoryPipe {
         self.outgoing.changed.notify_all();
     }
 
-    /// Whether a whole TLS record (5-byte header and the body it announces) waits to be read,
-    /// so that reading it cannot block.
-    pub(crate) fn has_complete_record(&self) -> bool {
+    /// How many whole TLS records (5-byte header and the body it announces) wait to be read,
+    /// counting stops at `max`, given that the unread bytes start with a record: reading that
+    /// many cannot block.
+    pub(crate) fn complete_records(&self, max: usize) -> usize {
         let channel = self.incoming.lock();
         let ring = &channel.data;
-        match (ring.peek(3), ring.peek(4)) {
-            (Some(hi), Some(lo)) => ring.len() >= 5 + u16::from_be_bytes([hi, lo]) as usize,
-            _ => false,
-        }
+        crate::bio::count_complete_records(|i| ring.peek(i), ring.len(), max)
     }
 
     /// Bytes written by the other end and not yet read by this one.

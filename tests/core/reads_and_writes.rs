@@ -1,0 +1,427 @@
+//! Issue 16: reads that fill the caller's buffer from many records while more can be had
+//! without waiting (and report a close_notify, an error or a would-block met after bytes on
+//! the next call), and vectored writes gathered into one record. Over `duplex()` and a Unix
+//! socket on both paths.
+
+use crate::common::*;
+use sslbridge::{MemoryPipe, SslStream, Transport};
+use std::io::{self, BufRead, IoSlice, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+const KIB: usize = 1024;
+
+/// A handshaken client and server over `c` and `s` in `mode` (the server on a thread).
+fn pair<T: Transport + Send + 'static>(mode: Mode, c: T, s: T) -> (SslStream<T>, SslStream<T>) {
+    let fx = Fixture::shared();
+    let server = thread::spawn(move || fx.server(mode).accept(s).expect("server handshake"));
+    let client = fx.client(mode).connect(c).expect("client handshake");
+    (client, join(server))
+}
+
+fn duplex_pair() -> (SslStream<MemoryPipe>, SslStream<MemoryPipe>) {
+    let (c, s) = sslbridge::duplex(256 * KIB);
+    pair(Mode::CustomBio, c, s)
+}
+
+fn unix_stream_pair(mode: Mode) -> (SslStream<UnixStream>, SslStream<UnixStream>) {
+    let (c, s) = unix_pair();
+    let pair = pair(mode, c, s);
+    assert_eq!(pair.0.uses_fd_fast_path(), mode.is_fd());
+    pair
+}
+
+/// Writes `records` records of `size` pattern bytes of stream `seed`, one `write_all` (one
+/// record) each.
+fn write_records(tls: &mut impl Write, seed: u64, records: usize, size: usize) {
+    let mut chunk = vec![0u8; size];
+    for i in 0..records {
+        fill_pattern(seed, (i * size) as u64, &mut chunk);
+        tls.write_all(&chunk).expect("write a record");
+    }
+    tls.flush().expect("flush");
+}
+
+/// Reads `total` bytes with a `buf_len` buffer, checks them against stream `seed`, and
+/// returns how many read calls it took.
+fn read_counting(tls: &mut impl Read, seed: u64, total: usize, buf_len: usize) -> usize {
+    let mut buf = vec![0u8; buf_len];
+    let mut checker = PatternChecker::new(seed);
+    let mut reads = 0;
+    while (checker.offset as usize) < total {
+        let n = tls.read(&mut buf).expect("read");
+        assert!(n > 0, "early end of stream at {}", checker.offset);
+        checker.check(&buf[..n]);
+        reads += 1;
+    }
+    assert_eq!(
+        checker.offset as usize, total,
+        "more bytes than were written"
+    );
+    reads
+}
+
+const RECORDS: usize = 64;
+
+/// All 64 records of 1 KiB are in the pipe before the client reads: its 64 KiB reads take
+/// them many at a time (one, with the zero-copy hand-off counting whole records in the pipe).
+#[test]
+fn a_large_buffer_takes_many_small_records_per_read_over_duplex() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        write_records(&mut server, 7, RECORDS, KIB);
+        let reads = read_counting(&mut client, 7, RECORDS * KIB, 64 * KIB);
+        assert!(reads <= 2, "{reads} reads for {RECORDS} records");
+    })
+}
+
+/// The same over a Unix socket through the custom BIO: each read takes every whole record in
+/// the BIO's read-ahead buffer.
+#[test]
+fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_custom_bio() {
+    within(LIMIT, || {
+        let (mut client, mut server) = unix_stream_pair(Mode::CustomBio);
+        write_records(&mut server, 8, RECORDS, KIB);
+        let reads = read_counting(&mut client, 8, RECORDS * KIB, 64 * KIB);
+        assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
+    })
+}
+
+/// On the fd path a read goes on past a record when the descriptor is non-blocking (here
+/// because a timeout is set: sslbridge then waits with `poll`), since the next `SSL_read`
+/// can only find nothing. On a blocking descriptor only OpenSSL's pending plaintext lets it
+/// go on (the next `recv` could block on a partial record), so the reads stay one record
+/// each: the bytes are the same.
+#[test]
+fn a_large_buffer_on_the_fd_path_takes_many_records_when_the_descriptor_is_non_blocking() {
+    within(FD_LIMIT, || {
+        let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
+        client.set_read_timeout(Some(LIMIT)).unwrap();
+        write_records(&mut server, 9, RECORDS, KIB);
+        let reads = read_counting(&mut client, 9, RECORDS * KIB, 64 * KIB);
+        assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
+
+        let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
+        write_records(&mut server, 10, RECORDS, KIB);
+        let reads = read_counting(&mut client, 10, RECORDS * KIB, 64 * KIB);
+        assert!(reads <= RECORDS, "{reads} reads for {RECORDS} records");
+    })
+}
+
+/// Many records in both directions at once, with reads of every size from 1 byte to 64 KiB
+/// and records of every size from 1 byte to 16 KiB: byte-exact on every transport and path.
+#[test]
+fn mixed_record_and_read_sizes_are_byte_exact_on_every_path() {
+    fn run<T: Transport + Send + 'static>(
+        name: &str,
+        mut client: SslStream<T>,
+        server: SslStream<T>,
+    ) {
+        const TOTAL: usize = 3 * 1024 * 1024;
+        let writer = thread::spawn(move || {
+            let mut server = server;
+            let mut sent = 0usize;
+            let mut size = 1usize;
+            let mut chunk = vec![0u8; 16 * KIB];
+            while sent < TOTAL {
+                let n = size.min(TOTAL - sent);
+                fill_pattern(11, sent as u64, &mut chunk[..n]);
+                server.write_all(&chunk[..n]).expect("write");
+                sent += n;
+                size = size * 7 % (16 * KIB) + 1;
+            }
+            server.close().expect("close");
+        });
+        let mut checker = PatternChecker::new(11);
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut want = 1usize;
+        loop {
+            let n = client.read(&mut buf[..want]).expect("read");
+            if n == 0 {
+                break;
+            }
+            checker.check(&buf[..n]);
+            want = want * 13 % (64 * KIB) + 1;
+        }
+        assert_eq!(checker.offset as usize, TOTAL, "{name}");
+        join(writer);
+    }
+    within(LIMIT, || {
+        let (c, s) = duplex_pair();
+        run("duplex", c, s);
+        for mode in Mode::BOTH {
+            let (c, s) = unix_stream_pair(mode);
+            run(&format!("unix {mode:?}"), c, s);
+        }
+    })
+}
+
+/// The writer sends three records and then waits: a 64 KiB read returns those 3 KiB at once
+/// instead of waiting for more (on a blocking descriptor on the fd path, in three reads).
+#[test]
+fn a_read_returns_what_is_there_without_waiting_for_more() {
+    fn run<T: Transport + Send + 'static>(
+        client: SslStream<T>,
+        server: SslStream<T>,
+        max_reads: usize,
+    ) {
+        let (written_tx, written_rx) = mpsc::channel();
+        let (go_on_tx, go_on_rx) = mpsc::channel::<()>();
+        let writer = thread::spawn(move || {
+            let mut server = server;
+            write_records(&mut server, 12, 3, KIB);
+            written_tx.send(()).unwrap();
+            // Nothing more until the reader has its bytes.
+            go_on_rx.recv().unwrap();
+            server.close().expect("close");
+        });
+        let mut client = client;
+        written_rx.recv().unwrap();
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut checker = PatternChecker::new(12);
+        let mut reads = 0;
+        while checker.offset < 3 * KIB as u64 {
+            let n = client.read(&mut buf).expect("read");
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+            reads += 1;
+        }
+        assert!(reads <= max_reads, "{reads} reads for three records");
+        go_on_tx.send(()).unwrap();
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "close_notify");
+        join(writer);
+    }
+    within(LIMIT, || {
+        // The pipe's whole records are counted: one read.
+        let (c, s) = duplex_pair();
+        run(c, s, 1);
+        // One transport read brings them into the BIO's read-ahead buffer (at least 4 KiB).
+        let (c, s) = unix_stream_pair(Mode::CustomBio);
+        run(c, s, 1);
+        // A blocking descriptor: a record per read, none waiting for more.
+        let (c, s) = unix_stream_pair(Mode::FdPath);
+        run(c, s, 3);
+    })
+}
+
+/// The peer's close_notify right after three records: the read returns the records, the next
+/// one the end of the stream.
+#[test]
+fn close_notify_after_the_bytes_is_the_next_read() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        write_records(&mut server, 13, 3, KIB);
+        server.close().unwrap();
+        let mut buf = vec![0u8; 64 * KIB];
+        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB);
+        let mut checker = PatternChecker::new(13);
+        checker.check(&buf[..3 * KIB]);
+        assert_eq!(client.read(&mut buf).unwrap(), 0);
+        assert_eq!(client.read(&mut buf).unwrap(), 0);
+    })
+}
+
+/// The transport ends without close_notify right after three records (a truncation): the
+/// read returns the records, the next one reports the truncation.
+#[test]
+fn a_truncation_after_the_bytes_is_the_next_read() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        write_records(&mut server, 14, 3, KIB);
+        drop(server.into_inner()); // EOF, no close_notify
+        let mut buf = vec![0u8; 64 * KIB];
+        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB);
+        let mut checker = PatternChecker::new(14);
+        checker.check(&buf[..3 * KIB]);
+        let err = client.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    })
+}
+
+/// A non-blocking transport runs dry right after three records: the read returns them, the
+/// next one says "would block", and the stream goes on when more comes.
+#[test]
+fn a_would_block_after_the_bytes_is_the_next_read() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        client.get_mut().set_nonblocking(true);
+        write_records(&mut server, 15, 3, KIB);
+        let mut buf = vec![0u8; 64 * KIB];
+        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB);
+        let err = client.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "{err}");
+        write_records(&mut server, 16, 1, KIB);
+        assert_eq!(client.read(&mut buf).unwrap(), KIB);
+        let mut checker = PatternChecker::new(16);
+        checker.check(&buf[..KIB]);
+    })
+}
+
+/// `BufRead::fill_buf` fills its buffer from many records too.
+#[test]
+fn fill_buf_takes_many_records() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        write_records(&mut server, 17, 8, KIB);
+        let got = client.fill_buf().unwrap().len();
+        assert_eq!(got, 8 * KIB, "one fill_buf for the eight records");
+        let mut checker = PatternChecker::new(17);
+        checker.check(client.fill_buf().unwrap());
+        client.consume(got);
+    })
+}
+
+/// A 200-byte header and a 1 KiB body in one `write_vectored`: one `SSL_write`, so one
+/// record and one transport write, which the peer reads in one piece.
+#[test]
+fn write_vectored_sends_a_header_and_a_body_as_one_record() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        let header = vec![b'h'; 200];
+        let body = vec![b'b'; KIB];
+        let before = client.transport_stats();
+        let n = client
+            .write_vectored(&[
+                IoSlice::new(&header),
+                IoSlice::new(&[]),
+                IoSlice::new(&body),
+            ])
+            .unwrap();
+        assert_eq!(n, 200 + KIB);
+        assert_eq!(client.transport_stats().writes, before.writes + 1);
+        let mut buf = vec![0u8; 64 * KIB];
+        let reads_before = server.transport_stats().reads;
+        assert_eq!(server.read(&mut buf).unwrap(), 200 + KIB, "one piece");
+        assert_eq!(&buf[..200], &header[..]);
+        assert_eq!(&buf[200..200 + KIB], &body[..]);
+        // One record: the zero-copy hand-off reads it in one transport read.
+        assert_eq!(server.transport_stats().reads, reads_before + 1);
+    })
+}
+
+/// The same over a Unix socket through the custom BIO, where the transport write is a system
+/// call.
+#[test]
+fn write_vectored_is_one_transport_write_over_a_socket() {
+    within(LIMIT, || {
+        let (mut client, mut server) = unix_stream_pair(Mode::CustomBio);
+        let before = client.transport_stats();
+        let n = client
+            .write_vectored(&[IoSlice::new(&[1u8; 200]), IoSlice::new(&[2u8; KIB])])
+            .unwrap();
+        assert_eq!(n, 200 + KIB);
+        assert_eq!(client.transport_stats().writes, before.writes + 1);
+        let mut buf = vec![0u8; 64 * KIB];
+        assert_eq!(server.read(&mut buf).unwrap(), 200 + KIB);
+        assert!(buf[..200].iter().all(|&b| b == 1) && buf[200..200 + KIB].iter().all(|&b| b == 2));
+    })
+}
+
+/// Gathering stops at one maximal record (16 KiB), as a plain write does; an empty list or
+/// empty slices write nothing; with an output buffer the slices are copied into it.
+#[test]
+fn write_vectored_takes_at_most_one_record() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        let a = vec![3u8; 10 * KIB];
+        let b = vec![4u8; 10 * KIB];
+        let before = client.transport_stats().writes;
+        let n = client
+            .write_vectored(&[IoSlice::new(&a), IoSlice::new(&b)])
+            .unwrap();
+        assert_eq!(n, 16 * KIB);
+        assert_eq!(client.transport_stats().writes, before + 1);
+        assert_eq!(client.write_vectored(&[]).unwrap(), 0);
+        assert_eq!(client.write_vectored(&[IoSlice::new(&[])]).unwrap(), 0);
+        let mut got = vec![0u8; 16 * KIB];
+        server.read_exact(&mut got).unwrap();
+        assert_eq!(&got[..10 * KIB], &a[..]);
+        assert_eq!(&got[10 * KIB..], &b[..6 * KIB]);
+
+        let fx = Fixture::shared();
+        let (c, s) = sslbridge::duplex(64 * KIB);
+        let server = thread::spawn(move || fx.server(Mode::CustomBio).accept(s).unwrap());
+        let mut client = fx
+            .client(Mode::CustomBio)
+            .output_buffer_size(1000)
+            .connect(c)
+            .unwrap();
+        let mut server = join(server);
+        let writes = client.transport_stats().writes;
+        let n = client
+            .write_vectored(&[IoSlice::new(&[5u8; 600]), IoSlice::new(&[6u8; 600])])
+            .unwrap();
+        assert_eq!(n, 1000, "as much as the output buffer holds");
+        assert_eq!(
+            client.transport_stats().writes,
+            writes,
+            "buffered, not written"
+        );
+        client.flush().unwrap();
+        let mut got = vec![0u8; 1000];
+        server.read_exact(&mut got).unwrap();
+        assert!(got[..600].iter().all(|&b| b == 5) && got[600..].iter().all(|&b| b == 6));
+    })
+}
+
+/// A stream that gathered slices behaves like one that wrote them one by one: many vectored
+/// writes of several slices each arrive byte-exact.
+#[test]
+fn many_vectored_writes_are_byte_exact() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        const TOTAL: usize = 2 * 1024 * 1024;
+        let reader = thread::spawn(move || read_counting(&mut server, 18, TOTAL, 64 * KIB));
+        let mut data = vec![0u8; TOTAL];
+        fill_pattern(18, 0, &mut data);
+        let mut at = 0usize;
+        let mut size = 1usize;
+        while at < TOTAL {
+            let end = (at + 3 * size).min(TOTAL);
+            let third = (end - at) / 3;
+            let slices = [
+                IoSlice::new(&data[at..at + third]),
+                IoSlice::new(&data[at + third..at + 2 * third]),
+                IoSlice::new(&data[at + 2 * third..end]),
+            ];
+            let mut slices: &mut [IoSlice<'_>] = &mut slices.clone();
+            while !slices.is_empty() {
+                let n = client.write_vectored(slices).unwrap();
+                assert!(n > 0);
+                at += n;
+                IoSlice::advance_slices(&mut slices, n);
+            }
+            size = size * 5 % (12 * KIB) + 1;
+        }
+        join(reader);
+        client.close().unwrap();
+    })
+}
+
+/// Reads into a large buffer also work when the records arrive while the reader waits: the
+/// first bytes always come back without waiting for the buffer to fill.
+#[test]
+fn a_large_buffer_never_waits_for_more_once_it_has_bytes() {
+    within(LIMIT, || {
+        let (mut client, mut server) = duplex_pair();
+        let writer = thread::spawn(move || {
+            for i in 0..20u64 {
+                write_records(&mut server, 19 + i, 1, KIB);
+                thread::sleep(Duration::from_millis(2));
+            }
+            server
+        });
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut total = 0;
+        while total < 20 * KIB {
+            let n = client.read(&mut buf).unwrap();
+            assert!(n > 0 && n % KIB == 0, "{n}");
+            total += n;
+        }
+        let mut server = join(writer);
+        server.close().unwrap();
+        assert_eq!(client.read(&mut buf).unwrap(), 0);
+    })
+}

@@ -1,0 +1,97 @@
+//! Issue 16 over tokio: `poll_read` fills the caller's buffer from many records while more
+//! can be had without waiting, and `poll_write_vectored` (`is_write_vectored() == true`)
+//! gathers a header and a body into one record.
+
+use crate::common::{fill_pattern, Fixture, PatternChecker};
+use crate::tokio_common::*;
+use std::io::IoSlice;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+const KIB: usize = 1024;
+const RECORDS: usize = 64;
+
+/// All 64 records of 1 KiB are in the pipe before the client reads: a 64 KiB `read` takes
+/// every whole record the BIO's read-ahead buffer holds, so it needs far fewer calls.
+#[tokio::test]
+async fn a_large_buffer_takes_many_small_records_per_read() {
+    bounded(LIMIT, async {
+        let fx = Fixture::new();
+        let (mut client, mut server) = duplex_pair(&fx, 256 * KIB).await;
+        let mut chunk = vec![0u8; KIB];
+        for i in 0..RECORDS {
+            fill_pattern(21, (i * KIB) as u64, &mut chunk);
+            server.write_all(&chunk).await.unwrap();
+        }
+        server.flush().await.unwrap();
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut checker = PatternChecker::new(21);
+        let mut reads = 0;
+        while (checker.offset as usize) < RECORDS * KIB {
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+            reads += 1;
+        }
+        assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
+        server.shutdown().await.unwrap();
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+    })
+    .await
+}
+
+/// Three records, then nothing until the reader has them: one 64 KiB read returns the
+/// three, without waiting for more; the next read then waits for the close_notify.
+#[tokio::test]
+async fn a_read_returns_what_is_there_without_waiting_for_more() {
+    bounded(LIMIT, async {
+        let fx = Fixture::new();
+        let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
+        let (go_on, wait) = tokio::sync::oneshot::channel::<()>();
+        let writer = tokio::spawn(async move {
+            let mut chunk = vec![0u8; KIB];
+            for i in 0..3 {
+                fill_pattern(22, (i * KIB) as u64, &mut chunk);
+                server.write_all(&chunk).await.unwrap();
+            }
+            server.flush().await.unwrap();
+            wait.await.unwrap();
+            server.shutdown().await.unwrap();
+        });
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut checker = PatternChecker::new(22);
+        while (checker.offset as usize) < 3 * KIB {
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+        }
+        go_on.send(()).unwrap();
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+        writer.await.unwrap();
+    })
+    .await
+}
+
+/// `write_vectored` of a 200-byte header and a 1 KiB body is one record: one transport write,
+/// read by the peer in one piece.
+#[tokio::test]
+async fn write_vectored_sends_a_header_and_a_body_as_one_record() {
+    bounded(LIMIT, async {
+        let fx = Fixture::new();
+        let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
+        assert!(client.is_write_vectored());
+        let header = vec![b'h'; 200];
+        let body = vec![b'b'; KIB];
+        let writes = client.ssl().transport_stats().writes;
+        let n = client
+            .write_vectored(&[IoSlice::new(&header), IoSlice::new(&body)])
+            .await
+            .unwrap();
+        assert_eq!(n, 200 + KIB);
+        assert_eq!(client.ssl().transport_stats().writes, writes + 1);
+        let mut buf = vec![0u8; 64 * KIB];
+        assert_eq!(server.read(&mut buf).await.unwrap(), 200 + KIB, "one piece");
+        assert_eq!(&buf[..200], &header[..]);
+        assert_eq!(&buf[200..200 + KIB], &body[..]);
+    })
+    .await
+}
