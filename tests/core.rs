@@ -1,6 +1,6 @@
 //! Core behaviour: contexts and their rotation, transfers over the in-memory `duplex()`,
 //! transport failures, non-blocking transports, verification, certificate inspection, the
-//! soundness regressions of issue 11, the silent traps of issue 12 (some over loopback TCP),
+//! soundness regressions, the silent traps a new user hits (some over loopback TCP),
 //! and our client and server against the `openssl` command-line peers.
 
 mod common;
@@ -29,6 +29,8 @@ mod openssl;
 #[path = "core/soundness.rs"]
 mod soundness;
 
+#[cfg(unix)] // Unix sockets and descriptor deadlines
+#[cfg(unix)] // Unix sockets and descriptor deadlines
 #[path = "core/traps.rs"]
 mod traps;
 
