@@ -236,6 +236,12 @@ impl MemoryPipe {
         self.outgoing.changed.notify_all();
     }
 
+    /// Up to `n` of the bytes waiting to be read, without consuming them.
+    pub(crate) fn peek_bytes(&self, n: usize) -> Vec<u8> {
+        let channel = self.incoming.lock();
+        (0..n).map_while(|i| channel.data.peek(i)).collect()
+    }
+
     /// Whether a whole TLS record (5-byte header and the body it announces) waits to be read,
     /// so that reading it cannot block.
     pub(crate) fn has_complete_record(&self) -> bool {
