@@ -34,5 +34,9 @@ mod soundness;
 #[path = "core/traps.rs"]
 mod traps;
 
+#[cfg(unix)] // borrowed sockets on the fd path
+#[path = "core/transports.rs"]
+mod transports;
+
 #[path = "core/verify.rs"]
 mod verify;

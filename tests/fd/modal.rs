@@ -34,7 +34,12 @@ fn assert_path<T: Transport + Send + 'static>(tls: &SslStream<T>, mode: Mode, si
     }
 }
 
-fn handshake_version<T: Transport + Send + 'static>(mode: Mode, client: T, server: T, version: Protocol) {
+fn handshake_version<T: Transport + Send + 'static>(
+    mode: Mode,
+    client: T,
+    server: T,
+    version: Protocol,
+) {
     let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki
@@ -131,7 +136,11 @@ fn drop_without_close_notify<T: Transport + Send + 'static>(mode: Mode, client: 
 }
 
 /// With `ignore_unexpected_eof(true)` the same truncation is a clean `Ok(0)` on both paths.
-fn drop_tolerated_with_ignore_unexpected_eof<T: Transport + Send + 'static>(mode: Mode, client: T, server: T) {
+fn drop_tolerated_with_ignore_unexpected_eof<T: Transport + Send + 'static>(
+    mode: Mode,
+    client: T,
+    server: T,
+) {
     let pki = Fixture::shared();
     let server = thread::spawn(move || {
         let mut tls = pki.server(mode).accept(server).expect("accept");
