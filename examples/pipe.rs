@@ -1,3 +1,4 @@
+#![cfg_attr(not(unix), allow(unused))]
 //! TLS over a child process's pipes, on the fd fast path.
 //!
 //! The program re-executes itself as a child that runs a TLS server on its own stdin/stdout;
@@ -14,6 +15,12 @@ use std::time::Instant;
 
 const CHILD_FLAG: &str = "--tls-server-on-stdio";
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("pipe: the fd fast path over a child's pipes needs Unix");
+}
+
+#[cfg(unix)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
@@ -23,6 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The parent: spawn ourselves, then be a TLS client over the child's stdout/stdin.
+#[cfg(unix)]
 fn parent(mebibytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let pki = TestPki::new()?;
     let server = pki.server(&["localhost"])?;
@@ -85,6 +93,7 @@ fn parent(mebibytes: usize) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The child: a TLS server on its own stdin/stdout, streaming the requested bytes.
+#[cfg(unix)]
 fn child() -> Result<(), Box<dyn std::error::Error>> {
     let chain = std::env::var("PIPE_DEMO_CHAIN")?;
     let key = std::env::var("PIPE_DEMO_KEY")?;

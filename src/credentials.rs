@@ -185,7 +185,7 @@ impl Target {
                     for cert in rest {
                         crate::error::cvt_long(openssl_sys::SSL_CTX_ctrl(
                             ctx,
-                            ffi::SSL_CTRL_CHAIN_CERT,
+                            openssl_sys::SSL_CTRL_CHAIN_CERT,
                             1,
                             cert.as_ptr().cast(),
                         ))?;
@@ -197,7 +197,7 @@ impl Target {
                     for cert in rest {
                         crate::error::cvt_long(openssl_sys::SSL_ctrl(
                             ssl,
-                            ffi::SSL_CTRL_CHAIN_CERT,
+                            openssl_sys::SSL_CTRL_CHAIN_CERT,
                             1,
                             cert.as_ptr().cast(),
                         ))?;

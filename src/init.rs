@@ -48,7 +48,7 @@ pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
     // SAFETY: the pointer and length describe the `seed` slice, which outlives the call.
     unsafe { crate::ffi::openssl::RAND_seed(seed.as_ptr().cast(), len) };
     // SAFETY: RAND_status only reads the generator's state.
-    if unsafe { crate::ffi::openssl::RAND_status() } != 1 {
+    if unsafe { openssl_sys::RAND_status() } != 1 {
         return Err(Error::Initialize(
             "OpenSSL's random generator is not seeded after RAND_seed".into(),
         ));

@@ -1,8 +1,8 @@
 //! Core behaviour: contexts and their rotation, transfers over the in-memory `duplex()`,
 //! transport failures, non-blocking transports, verification, certificate inspection, the
-//! soundness regressions of issue 11, the silent traps of issue 12 (some over loopback TCP),
-//! reads that fill the caller's buffer and vectored writes (issue 16), and our client and
-//! server against the `openssl` command-line peers.
+//! soundness regressions, the silent traps a new user hits (some over loopback TCP),
+//! reads that fill the caller's buffer and vectored writes, and our client and server
+//! against the `openssl` command-line peers.
 
 mod common;
 
@@ -27,14 +27,20 @@ mod nonblocking;
 #[path = "core/openssl.rs"]
 mod openssl;
 
+#[cfg(unix)] // Unix sockets on both paths
 #[path = "core/reads_and_writes.rs"]
 mod reads_and_writes;
 
 #[path = "core/soundness.rs"]
 mod soundness;
 
+#[cfg(unix)] // Unix sockets and descriptor deadlines
 #[path = "core/traps.rs"]
 mod traps;
+
+#[cfg(unix)] // borrowed sockets on the fd path
+#[path = "core/transports.rs"]
+mod transports;
 
 #[path = "core/verify.rs"]
 mod verify;

@@ -2,6 +2,7 @@
 //! proof that it bypasses Rust, deadlines enforced with `poll`, non-blocking descriptors, the
 //! same scenarios on the fd path and the custom BIO (cl+ssl's "modal" tests), a child process's
 //! stdin/stdout, and the `openssl` command-line peers over TCP.
+#![cfg(unix)] // descriptors, Unix sockets, signals or rlimits: Unix only
 
 mod common;
 

@@ -4,6 +4,7 @@
 //!
 //! Its own test binary: the tests reuse descriptor numbers on purpose (`dup2`) and lower the
 //! process's open-file limit, so they run one at a time and nothing else runs beside them.
+#![cfg(unix)] // descriptors, Unix sockets, signals or rlimits: Unix only
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! A binary of its own: every Rust allocation is counted by this binary's global allocator,
 //! and OpenSSL's through `CRYPTO_set_mem_functions`, which must run before OpenSSL allocates
 //! anything. One test, so nothing else allocates meanwhile.
+#![cfg(unix)] // Unix sockets on both paths
 
 mod common;
 

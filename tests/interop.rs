@@ -3,6 +3,7 @@
 //!
 //! The GnuTLS peers (`gnutls-cli`, `gnutls-serv`) are not among the README's prerequisites:
 //! their tests run with `--features external-peers` (Debian: `apt-get install gnutls-bin`).
+#![cfg(unix)] // descriptors, Unix sockets, signals or rlimits: Unix only
 
 mod common;
 

@@ -3,6 +3,7 @@
 //!
 //! The tests of this binary run one at a time (they hold [`SERIAL`]): the memory test reads
 //! the process's RSS, which the 500 clients of the server test would disturb.
+#![cfg(unix)] // descriptors, Unix sockets, signals or rlimits: Unix only
 
 use std::sync::Mutex;
 

@@ -5,6 +5,7 @@
 //! The signal goes with `pthread_kill` to the thread blocked in the call, three times during a
 //! blocking handshake and three times during a blocking read, on both paths, with and without a
 //! deadline; every call must simply carry on.
+#![cfg(unix)] // descriptors, Unix sockets, signals or rlimits: Unix only
 
 mod common;
 

@@ -6,6 +6,7 @@ use openssl::cipher_ctx::CipherCtx;
 use sslbridge::Transport;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -199,10 +200,13 @@ pub fn bulk(
             let (c, s) = sslbridge::duplex(PIPE_CAPACITY);
             bulk_over(configs, stack, c, s, shape, amount)
         }
+        #[cfg(unix)]
         Wire::Unix => {
             let (c, s) = UnixStream::pair()?;
             bulk_over(configs, stack, c, s, shape, amount)
         }
+        #[cfg(not(unix))]
+        Wire::Unix => Err("Unix-domain sockets exist only on Unix".into()),
         Wire::Tcp => {
             let (c, s) = tcp_pair()?;
             bulk_over(configs, stack, c, s, shape, amount)

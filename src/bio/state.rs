@@ -123,6 +123,24 @@ impl BioState {
             .and_then(Transport::memory_pipe)
     }
 
+    /// Completes the first bytes kept for diagnosis (up to [`FIRST_BYTES`]) with bytes already
+    /// received but not yet handed to OpenSSL, without consuming them: OpenSSL may have asked
+    /// only for a record header before giving up on a peer that does not speak TLS.
+    pub(crate) fn top_up_first_bytes(&mut self) {
+        let missing = FIRST_BYTES.saturating_sub(self.first_bytes.len());
+        if missing == 0 || self.first_bytes.is_empty() {
+            return;
+        }
+        let more = match self.memory_pipe() {
+            Some(pipe) => pipe.peek_bytes(missing),
+            None => {
+                let end = self.end.min(self.pos + missing);
+                self.read_ahead[self.pos..end].to_vec()
+            }
+        };
+        self.first_bytes.extend_from_slice(&more);
+    }
+
     /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
     /// as usual again (`false`); a `MemoryPipe` is read without waiting meanwhile.
     pub(crate) fn set_no_wait(&mut self, no_wait: bool) {

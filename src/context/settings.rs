@@ -145,11 +145,11 @@ bit_set! {
         /// `SSL_OP_CIPHER_SERVER_PREFERENCE`.
         CIPHER_SERVER_PREFERENCE = openssl_sys::SSL_OP_CIPHER_SERVER_PREFERENCE;
         /// `SSL_OP_NO_RENEGOTIATION`.
-        NO_RENEGOTIATION = 0x4000_0000u64;
+        NO_RENEGOTIATION = openssl_sys::SSL_OP_NO_RENEGOTIATION;
         /// `SSL_OP_IGNORE_UNEXPECTED_EOF`: treat a transport EOF as close_notify (unsafe).
-        IGNORE_UNEXPECTED_EOF = 0x80u64;
+        IGNORE_UNEXPECTED_EOF = openssl_sys::SSL_OP_IGNORE_UNEXPECTED_EOF;
         /// `SSL_OP_ENABLE_MIDDLEBOX_COMPAT` (on by default in OpenSSL).
-        ENABLE_MIDDLEBOX_COMPAT = 0x0010_0000u64;
+        ENABLE_MIDDLEBOX_COMPAT = openssl_sys::SSL_OP_ENABLE_MIDDLEBOX_COMPAT;
     }
 }
 

@@ -54,7 +54,6 @@ extern "C" {
     pub fn ERR_pop_to_mark() -> c_int;
 
     pub fn RAND_seed(buf: *const c_void, num: c_int);
-    pub fn RAND_status() -> c_int;
 
     pub fn X509_NAME_print_ex(
         out: *mut BIO,
@@ -64,14 +63,10 @@ extern "C" {
     ) -> c_int;
 }
 
-/// `SSL_set_mode` is a macro over `SSL_ctrl`.
-pub const SSL_CTRL_MODE: c_int = 33;
-/// `SSL_clear_mode` is a macro over `SSL_ctrl`.
+/// `SSL_clear_mode` is a macro over `SSL_ctrl` (openssl-sys has no constant for it).
 pub const SSL_CTRL_CLEAR_MODE: c_int = 78;
 /// `SSL_clear_chain_certs` / `SSL_set0_chain(ssl, NULL)`.
 pub const SSL_CTRL_CHAIN: c_int = 88;
-/// `SSL_add1_chain_cert` is a macro over `SSL_ctrl`.
-pub const SSL_CTRL_CHAIN_CERT: c_int = 89;
 /// `BIO_C_GET_FD`: ask a BIO for its descriptor.
 pub const BIO_C_GET_FD: c_int = 105;
 pub const BIO_CTRL_PENDING: c_int = 10;
@@ -96,7 +91,7 @@ pub const XN_FLAG_ONELINE_UTF8: c_ulong = 0x0082_031b;
 /// `ssl` is a valid `SSL`.
 pub unsafe fn ssl_set_mode(ssl: *mut SSL, mode: c_long) -> c_long {
     // SAFETY: guaranteed by the caller; SSL_CTRL_MODE takes no pointer argument.
-    unsafe { openssl_sys::SSL_ctrl(ssl, SSL_CTRL_MODE, mode, std::ptr::null_mut()) }
+    unsafe { openssl_sys::SSL_ctrl(ssl, openssl_sys::SSL_CTRL_MODE, mode, std::ptr::null_mut()) }
 }
 
 /// `SSL_clear_mode`.

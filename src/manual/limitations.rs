@@ -2,11 +2,17 @@
 //!
 //! ## Platforms
 //!
-//! | platform | status |
-//! | --- | --- |
-//! | Linux | everything, tested in CI |
-//! | macOS, the BSDs and other Unix systems | expected to work (the fd fast path and deadlines use only POSIX calls, through `libc`), but not tested in CI |
-//! | Windows | not supported yet |
+//! | platform | what works | how it is checked |
+//! | --- | --- | --- |
+//! | Linux | everything | the whole test suite in CI |
+//! | macOS, FreeBSD | everything (the fd fast path and deadlines use POSIX calls through `libc`) | type-checked and linted in CI (x86_64 and arm64 macOS, x86_64 FreeBSD); not run |
+//! | Windows | everything but the fd fast path: the custom BIO over any transport (`TcpStream` too), `MemoryPipe`, contexts, certificates, sessions, callbacks, `tokio`, `testing`; deadlines on `MemoryPipe` only | type-checked and linted in CI (all targets); the unit, core, tls, faults and tokio tests that need no `openssl` binary passed under wine 8.0 with the vendored OpenSSL 3.6 |
+//!
+//! The items of the fd fast path are Unix-only and marked so in these docs: `Pipes::from_fds`,
+//! `Descriptor`, `connect_fd`/`accept_fd`, `FdTransport`, `stream_fd`. On Windows a
+//! `TcpStream` goes through the custom BIO (there is no socket-BIO fast path over `RawSocket`
+//! yet), and a `timeout` is refused (`Error::InvalidArgument`) except on a `MemoryPipe`: Windows
+//! leaves a socket in an undefined state after an `SO_RCVTIMEO` timeout.
 //!
 //! - **Rust**: 1.87 or newer.
 //! - **OpenSSL**: 3.0 to 3.6. The system library (found with `pkg-config`) is the default and
@@ -14,8 +20,8 @@
 //!
 //! ## What sslbridge does not do, and why
 //!
-//! - **Unix only**, for now: the fd fast path and the deadlines use descriptors, `poll` and
-//!   `fcntl`.
+//! - **The fd fast path and descriptor deadlines are Unix only**: they use descriptors, `poll`
+//!   and `fcntl` (see the platform table above).
 //! - **A raw `OwnedFd` is not a transport by itself.** `connect` and `accept` take a
 //!   [`Transport`](crate::Transport), and Rust's coherence rules forbid accepting `OwnedFd`
 //!   next to every `Read + Write` type. Pass it to

@@ -21,6 +21,9 @@ impl<T> SslStream<T> {
         let bio_at_eof = conn.bio.at_eof();
         // What the peer sent first: the BIO's bytes on the custom BIO, the record header the
         // message callback saw on the fd path.
+        if !self.handshake_done {
+            conn.bio.top_up_first_bytes();
+        }
         let received = if conn.bio.first_bytes.is_empty() {
             &conn.first_header
         } else {

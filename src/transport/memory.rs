@@ -236,6 +236,12 @@ impl MemoryPipe {
         self.outgoing.changed.notify_all();
     }
 
+    /// Up to `n` of the bytes waiting to be read, without consuming them.
+    pub(crate) fn peek_bytes(&self, n: usize) -> Vec<u8> {
+        let channel = self.incoming.lock();
+        (0..n).map_while(|i| channel.data.peek(i)).collect()
+    }
+
     /// How many whole TLS records (5-byte header and the body it announces) wait to be read,
     /// counting stops at `max`, given that the unread bytes start with a record: reading that
     /// many cannot block.

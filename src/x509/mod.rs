@@ -117,11 +117,28 @@ pub(crate) fn read_bio(data: &[u8]) -> Result<MemBio, Error> {
     })?))
 }
 
+/// Declines every password OpenSSL asks for while decoding certificates. Without a callback,
+/// OpenSSL's default one prompts on the terminal when a PEM block carries an encryption
+/// header: a library must never read `/dev/tty`, and a certificate has no password.
+unsafe extern "C" fn no_password(
+    _buf: *mut std::os::raw::c_char,
+    _size: c_int,
+    _rwflag: c_int,
+    _user: *mut std::os::raw::c_void,
+) -> c_int {
+    -1
+}
+
 /// The next certificate of a PEM BIO, or `None` with OpenSSL's reason on the error queue.
 fn next_pem_certificate(bio: &MemBio) -> Option<Certificate> {
-    // SAFETY: bio is a live memory BIO; no password callback is needed for certificates.
+    // SAFETY: bio is a live memory BIO; the callback writes nothing and takes no user data.
     let x = unsafe {
-        openssl_sys::PEM_read_bio_X509(bio.0, std::ptr::null_mut(), None, std::ptr::null_mut())
+        openssl_sys::PEM_read_bio_X509(
+            bio.0,
+            std::ptr::null_mut(),
+            Some(no_password),
+            std::ptr::null_mut(),
+        )
     };
     // SAFETY: a non-null result is a fresh X509 that we now own.
     (!x.is_null()).then(|| unsafe { Certificate::from_ptr(x) })

@@ -12,6 +12,7 @@ mod modes;
 mod net;
 mod openssl;
 mod pattern;
+#[cfg(unix)]
 mod posix;
 mod process;
 mod serve;
@@ -24,6 +25,7 @@ pub use modes::*;
 pub use net::*;
 pub use openssl::*;
 pub use pattern::*;
+#[cfg(unix)]
 pub use posix::*;
 pub use process::*;
 pub use serve::*;

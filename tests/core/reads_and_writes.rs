@@ -373,7 +373,10 @@ fn many_vectored_writes_are_byte_exact() {
     within(LIMIT, || {
         let (mut client, mut server) = duplex_pair();
         const TOTAL: usize = 2 * 1024 * 1024;
-        let reader = thread::spawn(move || read_counting(&mut server, 18, TOTAL, 64 * KIB));
+        let reader = thread::spawn(move || {
+            read_counting(&mut server, 18, TOTAL, 64 * KIB);
+            server
+        });
         let mut data = vec![0u8; TOTAL];
         fill_pattern(18, 0, &mut data);
         let mut at = 0usize;
@@ -395,8 +398,9 @@ fn many_vectored_writes_are_byte_exact() {
             }
             size = size * 5 % (12 * KIB) + 1;
         }
-        join(reader);
+        let mut server = join(reader);
         client.close().unwrap();
+        assert_eq!(server.read(&mut [0u8; 16]).unwrap(), 0, "close_notify");
     })
 }
 
@@ -420,7 +424,7 @@ fn a_large_buffer_never_waits_for_more_once_it_has_bytes() {
             assert!(n > 0 && n % KIB == 0, "{n}");
             total += n;
         }
-        let mut server = join(writer);
+        let server = join(writer);
         server.close().unwrap();
         assert_eq!(client.read(&mut buf).unwrap(), 0);
     })

@@ -5,31 +5,75 @@
 use crate::common::*;
 use sslbridge::{ClientOptions, Error, MemoryPipe, ServerOptions, Verify};
 use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-/// A transport whose `flush` fails with `TimedOut` while `timing_out` is set.
-struct FlushTimesOut {
-    inner: MemoryPipe,
-    timing_out: Arc<AtomicBool>,
+/// How a [`Rigged`] transport misbehaves; switched while the test runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Fault {
+    None,
+    /// `flush` fails with `TimedOut`.
+    FlushTimesOut,
+    /// Every read fails with `BrokenPipe`.
+    ReadBrokenPipe,
+    /// Every write panics.
+    WritePanics,
 }
 
-impl Read for FlushTimesOut {
+/// A MemoryPipe that misbehaves on cue ([`Fault`]).
+struct Rigged {
+    inner: MemoryPipe,
+    fault: Arc<AtomicU8>,
+}
+
+impl Rigged {
+    /// The transport and the switch that rigs it.
+    fn new(inner: MemoryPipe) -> (Rigged, Arc<AtomicU8>) {
+        let fault = Arc::new(AtomicU8::new(Fault::None as u8));
+        (
+            Rigged {
+                inner,
+                fault: fault.clone(),
+            },
+            fault,
+        )
+    }
+
+    fn is(&self, fault: Fault) -> bool {
+        self.fault.load(Ordering::SeqCst) == fault as u8
+    }
+}
+
+fn rig(switch: &AtomicU8, fault: Fault) {
+    switch.store(fault as u8, Ordering::SeqCst);
+}
+
+impl Read for Rigged {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.is(Fault::ReadBrokenPipe) {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "injected broken pipe",
+            ));
+        }
         self.inner.read(buf)
     }
 }
 
-impl Write for FlushTimesOut {
+impl Write for Rigged {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.is(Fault::WritePanics) {
+            panic!("exploding transport");
+        }
         self.inner.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
-        if self.timing_out.load(Ordering::SeqCst) {
+        if self.is(Fault::FlushTimesOut) {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "flush timed out"));
         }
-        Ok(())
+        self.inner.flush()
     }
 }
 
@@ -73,15 +117,11 @@ fn flush_timing_out_is_a_write_timeout() {
         let fx = Fixture::new();
         let (c, s) = sslbridge::duplex(64 * 1024);
         let server = echo_sink(&fx, s);
-        let timing_out = Arc::new(AtomicBool::new(false));
-        let transport = FlushTimesOut {
-            inner: c,
-            timing_out: timing_out.clone(),
-        };
+        let (transport, fault) = Rigged::new(c);
         let mut tls = client(&fx).connect(transport).unwrap();
         sink_ready(&mut tls);
         tls.write_all(b"before").unwrap();
-        timing_out.store(true, Ordering::SeqCst);
+        rig(&fault, Fault::FlushTimesOut);
         let err = tls.flush().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
         assert!(
@@ -94,7 +134,7 @@ fn flush_timing_out_is_a_write_timeout() {
             "a flush timeout is the write's timeout"
         );
         // Handled like a write timeout: the stream is failed, and says why, with the kind.
-        timing_out.store(false, Ordering::SeqCst);
+        rig(&fault, Fault::None);
         let again = tls.write(b"after").unwrap_err();
         assert_eq!(again.kind(), io::ErrorKind::TimedOut, "{again}");
         drop(tls);
@@ -135,33 +175,6 @@ fn transport_read_timeout_does_not_leak_into_later_calls() {
     })
 }
 
-/// A transport that fails every read with `BrokenPipe` once `broken` is set.
-struct BreaksOnRead {
-    inner: MemoryPipe,
-    broken: Arc<AtomicBool>,
-}
-
-impl Read for BreaksOnRead {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "injected broken pipe",
-            ));
-        }
-        self.inner.read(buf)
-    }
-}
-
-impl Write for BreaksOnRead {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Item 6: every later call on a failed stream fails with the kind of the first failure, and
 /// its message names it.
 #[test]
@@ -170,14 +183,10 @@ fn failed_stream_keeps_the_kind_of_its_first_failure() {
         let fx = Fixture::new();
         let (c, s) = sslbridge::duplex(64 * 1024);
         let server = echo_sink(&fx, s);
-        let broken = Arc::new(AtomicBool::new(false));
-        let transport = BreaksOnRead {
-            inner: c,
-            broken: broken.clone(),
-        };
+        let (transport, fault) = Rigged::new(c);
         let mut tls = client(&fx).connect(transport).unwrap();
         sink_ready(&mut tls);
-        broken.store(true, Ordering::SeqCst);
+        rig(&fault, Fault::ReadBrokenPipe);
         let mut buf = [0u8; 16];
         let first = tls.read(&mut buf).unwrap_err();
         assert_eq!(first.kind(), io::ErrorKind::BrokenPipe, "{first}");
@@ -474,14 +483,10 @@ fn close_sends_buffered_output_and_reports_failures() {
 
         let (c, s) = sslbridge::duplex(64 * 1024);
         let server = echo_sink(&fx, s);
-        let broken = Arc::new(AtomicBool::new(false));
-        let transport = BreaksOnRead {
-            inner: c,
-            broken: broken.clone(),
-        };
+        let (transport, fault) = Rigged::new(c);
         let mut tls = client(&fx).connect(transport).unwrap();
         sink_ready(&mut tls);
-        broken.store(true, Ordering::SeqCst);
+        rig(&fault, Fault::ReadBrokenPipe);
         assert!(tls.read(&mut [0u8; 4]).is_err());
         let err = tls.close().unwrap_err();
         assert_eq!(err.io_kind(), io::ErrorKind::BrokenPipe, "{err}");
@@ -547,30 +552,6 @@ fn would_block_writes_never_lose_or_reorder_bytes() {
     })
 }
 
-/// A transport whose writes panic once `exploding` is set.
-struct ExplodesOnWrite {
-    inner: MemoryPipe,
-    exploding: Arc<AtomicBool>,
-}
-
-impl Read for ExplodesOnWrite {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-
-impl Write for ExplodesOnWrite {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.exploding.load(Ordering::SeqCst) {
-            panic!("exploding transport");
-        }
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Review finding: a transport that panics in `Drop`'s flush still gets the stream torn down
 /// (SSL freed, close callback run) before its panic goes on.
 #[test]
@@ -579,12 +560,8 @@ fn a_panic_in_the_drop_flush_still_tears_down() {
         let fx = Fixture::new();
         let (c, s) = sslbridge::duplex(64 * 1024);
         let server = echo_sink(&fx, s);
-        let exploding = Arc::new(AtomicBool::new(false));
+        let (transport, fault) = Rigged::new(c);
         let closed = Arc::new(AtomicBool::new(false));
-        let transport = ExplodesOnWrite {
-            inner: c,
-            exploding: exploding.clone(),
-        };
         let mut tls = client(&fx)
             .output_buffer_size(1024)
             .on_close({
@@ -595,7 +572,7 @@ fn a_panic_in_the_drop_flush_still_tears_down() {
             .unwrap();
         sink_ready(&mut tls);
         tls.write_all(b"buffered").unwrap();
-        exploding.store(true, Ordering::SeqCst);
+        rig(&fault, Fault::WritePanics);
         let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(tls)));
         let payload = dropped.unwrap_err();
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"exploding transport"));
