@@ -205,6 +205,7 @@ fn median_by<T>(mut items: Vec<T>, key: impl Fn(&T) -> f64) -> Option<T> {
     items.into_iter().nth(mid)
 }
 
+#[cfg(feature = "tokio")]
 /// The median of `values` (the lower median for an even count).
 fn median(values: &[f64]) -> Option<f64> {
     median_by(values.to_vec(), |v| *v)
