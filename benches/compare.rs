@@ -22,14 +22,28 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 #[cfg(feature = "tokio")]
+#[path = "compare/async_rows.rs"]
+mod async_rows;
+#[cfg(feature = "tokio")]
 #[path = "compare/asynch.rs"]
 mod asynch;
+#[path = "compare/bulk.rs"]
+mod bulk;
+#[cfg(unix)]
+#[path = "compare/flush.rs"]
+mod flush;
+#[path = "compare/handshakes.rs"]
+mod handshakes;
 #[path = "compare/measure.rs"]
 mod measure;
 #[path = "compare/memory.rs"]
 mod memory;
+#[path = "compare/memory_rows.rs"]
+mod memory_rows;
 #[path = "compare/stacks.rs"]
 mod stacks;
+#[path = "compare/targets.rs"]
+mod targets;
 
 use measure::{Amount, Shape, Wire, RECORD};
 use serde_json::json;
@@ -48,8 +62,8 @@ struct Args {
     only: Vec<String>,
     duration: Option<f64>,
     memory_child: Option<String>,
-    pairs: Option<usize>,
-    rounds: Option<usize>,
+    pub pairs: Option<usize>,
+    pub rounds: Option<usize>,
     messages: Option<u64>,
     /// The memory child's scenario (`idle` or `after-transfer`) and transport.
     scenario: Option<String>,
@@ -134,35 +148,31 @@ fn main() {
 }
 
 /// Sizes of the run.
-struct Plan {
-    bulk: Duration,
-    handshake_target: f64,
-    handshake_min: usize,
-    pairs: usize,
-    call_records: u64,
-    limit: Duration,
+pub struct Plan {
+    pub bulk: Duration,
+    pub handshake_target: f64,
+    pub handshake_min: usize,
+    pub pairs: usize,
+    pub call_records: u64,
+    pub limit: Duration,
     /// Interleaved rounds per bulk and handshake row (the median counts).
-    rounds: usize,
+    pub rounds: usize,
 }
 
-struct BulkRow {
-    stack: Stack,
-    wire: Wire,
-    shape: Shape,
-    /// The median round.
-    fig: measure::BulkFigure,
-    /// MB/s of every round.
-    rounds: Vec<f64>,
-}
-
-struct HandshakeRow {
-    stack: Stack,
-    resumed: bool,
-    groups: Groups,
-    /// The median round.
-    fig: measure::HandshakeFigure,
-    /// Handshakes per second of every round.
-    rounds: Vec<f64>,
+/// What every section needs: the run's sizes, the rows wanted, the stacks' settings.
+pub struct Ctx<'a> {
+    pub plan: Plan,
+    /// How much each bulk round sends.
+    pub amount: Amount,
+    /// Whether the row of that name is wanted (`--only`).
+    pub wanted: Box<dyn Fn(&str) -> bool + 'a>,
+    pub configs: Arc<Configs>,
+    /// Settings with OpenSSL's default groups (post-quantum), when OpenSSL has them.
+    pub pq_configs: Option<Arc<Configs>>,
+    pub vendored: bool,
+    pub sb_version: String,
+    /// `--pairs`: idle pairs per memory row.
+    pub pairs: Option<usize>,
 }
 
 fn stack_label(stack: Stack, wire: Wire) -> &'static str {
@@ -349,291 +359,36 @@ fn run(args: &Args) -> Result<(), BoxError> {
 
     let material = Material::generate()?;
     let configs = Arc::new(Configs::new(&material, Groups::X25519)?);
-    let pq_supported = openssl::version::number() >= 0x3050_0000;
-    let pq_configs = if pq_supported {
+    let pq_configs = if openssl::version::number() >= 0x3050_0000 {
         Some(Arc::new(Configs::new(&material, Groups::OpenSslDefault)?))
     } else {
         None
     };
 
-    // The limit: sampled here and again in every round of the in-memory group, so that it
-    // sees the same machine as the rows it is compared with; the best sample counts.
-    let measure_limit = wanted("limit");
-    let mut limit_samples: Vec<f64> = Vec::new();
-    if measure_limit {
-        for _ in 0..plan.rounds {
-            limit_samples.push(measure::seal_limit(plan.limit)?);
-        }
-    }
-
-    // Bulk transfer.
-    let mut bulk_rows: Vec<BulkRow> = Vec::new();
-    let bulk_plan: Vec<(Wire, Vec<Stack>)> = vec![
-        (
-            Wire::Duplex,
-            vec![Stack::Sslbridge, Stack::OpenSsl, Stack::Rustls],
-        ),
-        (
-            Wire::Unix,
-            vec![
-                Stack::Sslbridge,
-                Stack::SslbridgeBio,
-                Stack::OpenSsl,
-                Stack::Rustls,
-            ],
-        ),
-        (
-            Wire::Tcp,
-            vec![
-                Stack::Sslbridge,
-                Stack::SslbridgeBio,
-                Stack::OpenSsl,
-                Stack::Rustls,
-            ],
-        ),
-    ]
-    .into_iter()
-    .filter(|(wire, _)| cfg!(unix) || *wire != Wire::Unix)
-    .collect();
-    // Each (transport, shape) group runs its stacks in interleaved rounds, so a burst of
-    // load from elsewhere on the machine hits all of them alike; the median round counts.
     let amount = match args.messages {
         Some(n) => Amount::Messages(n),
         None => Amount::Time(bulk_duration / plan.rounds as u32),
     };
-    for (wire, stacks) in &bulk_plan {
-        for shape in SHAPES {
-            let names: Vec<(Stack, String)> = stacks
-                .iter()
-                .map(|&stack| {
-                    let name = format!("bulk/{}/{}/{}", stack.name(), wire.name(), shape.name());
-                    (stack, name)
-                })
-                .filter(|(_, name)| wanted(name))
-                .collect();
-            let mut rounds: Vec<Vec<measure::BulkFigure>> =
-                names.iter().map(|_| Vec::new()).collect();
-            for _ in 0..plan.rounds {
-                if measure_limit && *wire == Wire::Duplex && !names.is_empty() {
-                    limit_samples.push(measure::seal_limit(plan.limit)?);
-                }
-                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
-                    let fig = measure::bulk(&configs, *stack, *wire, shape, amount)
-                        .map_err(|e| format!("{name}: {e}"))?;
-                    let (sender, receiver) = fig.cpu_per_mb();
-                    eprintln!(
-                        "{name}: {:.0} MB/s (CPU µs per MB: sender {sender:.0}, receiver \
-                         {receiver:.0}; {:.2} messages per read)",
-                        fig.mbps(),
-                        fig.bytes as f64 / shape.message() as f64 / fig.reads.max(1) as f64
-                    );
-                    figs.push(fig);
-                }
-            }
-            for ((stack, _), figs) in names.into_iter().zip(rounds) {
-                let all: Vec<f64> = figs.iter().map(|f| f.mbps()).collect();
-                let fig = median_by(figs, |f| f.mbps()).ok_or("no rounds")?;
-                bulk_rows.push(BulkRow {
-                    stack,
-                    wire: *wire,
-                    shape,
-                    fig,
-                    rounds: all,
-                });
-            }
-        }
-    }
-    let limit = limit_samples.iter().copied().reduce(f64::max);
-    if let Some(l) = limit {
-        println!("## The limit\n");
-        println!(
-            "AES-128-GCM sealing of 16 KiB TLS records through EVP, one thread: **{} MB/s** \
-             (best of {} samples)\n",
-            fmt_int(l),
-            limit_samples.len()
-        );
-    }
-    let bulk_of = |stack: Stack, wire: Wire, shape: Shape| {
-        bulk_rows
-            .iter()
-            .find(|r| r.stack == stack && r.wire == wire && r.shape == shape)
-            .map(|r| r.fig.mbps())
+    let ctx = Ctx {
+        plan,
+        amount,
+        wanted: Box::new(wanted),
+        configs,
+        pq_configs,
+        vendored,
+        sb_version: sb_version.clone(),
+        pairs: args.pairs,
     };
-    let mut bulk_json = Vec::new();
-    if !bulk_rows.is_empty() {
-        println!("## Bulk transfer, client thread → server thread\n");
-        println!(
-            "| stack | transport | messages | MB/s | × rust-openssl | × rustls | × limit | \
-             CPU µs/MB sender + receiver | messages per read |"
-        );
-        println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for r in &bulk_rows {
-            let mbps = r.fig.mbps();
-            let vs_ossl = ratio(mbps, bulk_of(Stack::OpenSsl, r.wire, r.shape));
-            let vs_rustls = ratio(mbps, bulk_of(Stack::Rustls, r.wire, r.shape));
-            let vs_limit = ratio(mbps, limit);
-            let (cpu_sender, cpu_receiver) = r.fig.cpu_per_mb();
-            let per_read =
-                r.fig.bytes as f64 / r.shape.message() as f64 / r.fig.reads.max(1) as f64;
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} + {} | {per_read:.1} |",
-                stack_label(r.stack, r.wire),
-                r.wire.name(),
-                r.shape.label(),
-                fmt_int(mbps),
-                fmt_ratio(vs_ossl),
-                fmt_ratio(vs_rustls),
-                fmt_ratio(vs_limit),
-                fmt_int(cpu_sender),
-                fmt_int(cpu_receiver),
-            );
-            bulk_json.push(json!({
-                "stack": r.stack.name(),
-                "transport": r.wire.name(),
-                "shape": r.shape.name(),
-                "write_bytes": r.shape.write,
-                "header_bytes": r.shape.header,
-                "read_buffer_bytes": r.shape.read,
-                "mb_per_s": mbps,
-                "bytes": r.fig.bytes,
-                "seconds": r.fig.seconds,
-                "fd_fast_path": r.fig.fd_fast_path,
-                "sender_cpu_us_per_mb": cpu_sender,
-                "receiver_cpu_us_per_mb": cpu_receiver,
-                "reads": r.fig.reads,
-                "rounds_mb_per_s": r.rounds,
-                "ratio_to_rust_openssl": vs_ossl,
-                "ratio_to_rustls": vs_rustls,
-                "ratio_to_limit": vs_limit,
-            }));
-        }
-        println!(
-            "\nMB/s and the CPU figures are the median round's. CPU µs/MB: CPU time (user and \
-             system) of the sending and the receiving thread per 10^6 bytes of plaintext; on a \
-             loaded machine, where both threads share the cores with other work, throughput \
-             follows their sum. Messages per read: the receiver's messages per `read` call \
-             that returned data.\n"
-        );
-    }
 
-    // Handshakes.
-    let mut hs_rows: Vec<HandshakeRow> = Vec::new();
-    let mut hs_plan: Vec<(Stack, bool, Groups)> = Vec::new();
-    for resumed in [false, true] {
-        for stack in [Stack::Sslbridge, Stack::OpenSsl, Stack::Rustls] {
-            hs_plan.push((stack, resumed, Groups::X25519));
-        }
-    }
-    if pq_supported {
-        for resumed in [false, true] {
-            for stack in [Stack::Sslbridge, Stack::OpenSsl] {
-                hs_plan.push((stack, resumed, Groups::OpenSslDefault));
-            }
-        }
-    }
-    // Calibrate each row's count to the target time, then run interleaved rounds.
-    let mut hs_jobs = Vec::new();
-    for (stack, resumed, groups) in hs_plan {
-        let kind = if resumed { "resumed" } else { "full" };
-        let group = match groups {
-            Groups::X25519 => "x25519",
-            Groups::OpenSslDefault => "default",
-        };
-        let name = format!("handshake/{}/{kind}/{group}", stack.name());
-        if !wanted(&name) {
-            continue;
-        }
-        let cfg = match groups {
-            Groups::X25519 => configs.clone(),
-            Groups::OpenSslDefault => pq_configs.clone().expect("checked"),
-        };
-        let count = if plan.handshake_target > 0.0 {
-            let probe = measure::handshakes(&cfg, stack, resumed, plan.handshake_min)
-                .map_err(|e| format!("{name}: {e}"))?;
-            let per_round = plan.handshake_target / plan.rounds as f64;
-            ((probe.per_second() * per_round) as usize).max(plan.handshake_min)
-        } else {
-            plan.handshake_min
-        };
-        hs_jobs.push((stack, resumed, groups, name, cfg, count, Vec::new()));
-    }
-    for _ in 0..plan.rounds {
-        for (stack, resumed, _, name, cfg, count, figs) in hs_jobs.iter_mut() {
-            let fig = measure::handshakes(cfg, *stack, *resumed, *count)
-                .map_err(|e| format!("{name}: {e}"))?;
-            eprintln!("{name}: {:.0}/s ({})", fig.per_second(), fig.negotiated);
-            figs.push(fig);
-        }
-    }
-    for (stack, resumed, groups, _, _, _, figs) in hs_jobs {
-        let all: Vec<f64> = figs.iter().map(|f| f.per_second()).collect();
-        let fig = median_by(figs, |f| f.per_second()).ok_or("no rounds")?;
-        hs_rows.push(HandshakeRow {
-            stack,
-            resumed,
-            groups,
-            fig,
-            rounds: all,
-        });
-    }
-    let hs_of = |stack: Stack, resumed: bool, groups: Groups| {
-        hs_rows
-            .iter()
-            .find(|r| r.stack == stack && r.resumed == resumed && r.groups == groups)
-            .map(|r| r.fig.per_second())
-    };
-    let mut hs_json = Vec::new();
-    if !hs_rows.is_empty() {
-        println!("## Handshakes per second, client and server threads over the in-memory pipe\n");
-        println!("| stack | handshake | negotiated | handshakes/s | × rust-openssl | × rustls |");
-        println!("| --- | --- | --- | ---: | ---: | ---: |");
-        for r in &hs_rows {
-            let per_s = r.fig.per_second();
-            let vs_ossl = ratio(per_s, hs_of(Stack::OpenSsl, r.resumed, r.groups));
-            let vs_rustls = ratio(per_s, hs_of(Stack::Rustls, r.resumed, r.groups));
-            let kind = if r.resumed { "resumed" } else { "full" };
-            let kind = match r.groups {
-                Groups::X25519 => kind.to_string(),
-                Groups::OpenSslDefault => format!("{kind}, OpenSSL default groups"),
-            };
-            println!(
-                "| {} | {kind} | {} | {} | {} | {} |",
-                r.stack.name(),
-                r.fig.negotiated,
-                fmt_int(per_s),
-                fmt_ratio(vs_ossl),
-                fmt_ratio(vs_rustls)
-            );
-            hs_json.push(json!({
-                "stack": r.stack.name(),
-                "resumed": r.resumed,
-                "groups": match r.groups { Groups::X25519 => "X25519", Groups::OpenSslDefault => "openssl-default" },
-                "negotiated": r.fig.negotiated,
-                "handshakes": r.fig.count,
-                "seconds": r.fig.seconds,
-                "per_second": per_s,
-                "rounds_per_second": r.rounds,
-                "ratio_to_rust_openssl": vs_ossl,
-                "ratio_to_rustls": vs_rustls,
-            }));
-        }
-        if !pq_supported {
-            println!(
-                "\nNo post-quantum row: {} has no X25519MLKEM768 (3.5 and later do; \
-                 run with `--features vendored`).",
-                sb_version
-            );
-        } else {
-            println!(
-                "\nrustls has no post-quantum row: its ring provider offers no X25519MLKEM768."
-            );
-        }
-        println!();
-    }
-
+    let bulk = bulk::section(&ctx)?;
+    #[cfg(unix)]
+    let flush_json = flush::section(&ctx)?;
+    #[cfg(not(unix))]
+    let flush_json: Vec<serde_json::Value> = Vec::new();
+    let hs = handshakes::section(&ctx)?;
     // Async (tokio).
     #[cfg(feature = "tokio")]
-    let async_json = async_section(&plan, amount, &wanted, &configs)?;
+    let async_json = async_rows::section(&ctx)?;
     #[cfg(not(feature = "tokio"))]
     let async_json = {
         if args.only.iter().any(|o| o.contains("async")) {
@@ -645,343 +400,8 @@ fn run(args: &Args) -> Result<(), BoxError> {
         serde_json::Value::Null
     };
 
-    // Memory.
-    let pairs = args.pairs.unwrap_or(plan.pairs);
-    let mut mem_rows = Vec::new();
-    let all_stacks = [
-        Stack::Sslbridge,
-        Stack::SslbridgeBio,
-        Stack::OpenSsl,
-        Stack::Rustls,
-    ];
-    let memory_plan = [
-        (false, Wire::Duplex),
-        (true, Wire::Duplex),
-        (true, Wire::Unix),
-    ];
-    for (after_transfer, wire) in memory_plan {
-        let scenario = memory::Scenario {
-            after_transfer,
-            wire,
-        };
-        for stack in all_stacks {
-            if stack == Stack::SslbridgeBio && wire == Wire::Duplex {
-                continue; // the in-memory pipe always takes the custom BIO
-            }
-            let name = format!("memory/{}/{}", stack.name(), scenario.name());
-            if !wanted(&name) {
-                continue;
-            }
-            let fig =
-                memory::measure(stack, scenario, pairs).map_err(|e| format!("{name}: {e}"))?;
-            eprintln!("{name}: {:.0} bytes per pair", fig.total_per_pair());
-            mem_rows.push(fig);
-        }
-    }
-    let mem_in = |stack: Stack, scenario: memory::Scenario| {
-        mem_rows
-            .iter()
-            .find(|r| r.stack == stack && r.scenario == scenario)
-            .map(|r| r.total_per_pair())
-    };
-    let idle_duplex = memory::Scenario {
-        after_transfer: false,
-        wire: Wire::Duplex,
-    };
-    let mem_of = |stack: Stack| mem_in(stack, idle_duplex);
-    let mut mem_json = Vec::new();
-    if !mem_rows.is_empty() {
-        println!(
-            "## Memory per idle connection pair (client + server), {} pairs, each stack and \
-             scenario in a fresh process\n",
-            fmt_int(pairs as f64)
-        );
-        println!(
-            "| stack | transport | idle after | OpenSSL bytes | Rust heap bytes | total bytes | allocations made | × rust-openssl | × rustls |"
-        );
-        println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for r in &mem_rows {
-            let n = r.pairs as f64;
-            let total = r.total_per_pair();
-            let vs_ossl = ratio(total, mem_in(Stack::OpenSsl, r.scenario));
-            let vs_rustls = ratio(total, mem_in(Stack::Rustls, r.scenario));
-            println!(
-                "| {} | {} | {} | {} | {} | {} | {:.1} | {} | {} |",
-                stack_label(r.stack, r.scenario.wire),
-                r.scenario.wire.name(),
-                if r.scenario.after_transfer {
-                    "a 16 KiB transfer"
-                } else {
-                    "the handshake"
-                },
-                fmt_int(r.openssl_bytes / n),
-                fmt_int(r.rust_bytes / n),
-                fmt_int(total),
-                (r.openssl_allocations + r.rust_allocations) / n,
-                fmt_ratio(vs_ossl),
-                fmt_ratio(vs_rustls)
-            );
-            mem_json.push(json!({
-                "stack": r.stack.name(),
-                "scenario": r.scenario.name(),
-                "pairs": r.pairs,
-                "openssl_bytes_per_pair": r.openssl_bytes / n,
-                "rust_heap_bytes_per_pair": r.rust_bytes / n,
-                "total_bytes_per_pair": total,
-                "allocations_per_pair": (r.openssl_allocations + r.rust_allocations) / n,
-                "ratio_to_rust_openssl": vs_ossl,
-                "ratio_to_rustls": vs_rustls,
-            }));
-        }
-        println!(
-            "\nOpenSSL bytes: live allocations made through `CRYPTO_set_mem_functions`; Rust heap: \
-             a counting global allocator; the in-memory pipe's own buffers are not counted. Idle \
-             after the handshake: the server has written one byte, which the client has read; \
-             after a 16 KiB transfer: then the client has written 16 KiB (one record), which \
-             the server has read.\n"
-        );
-    }
-
-    // Transport calls.
-    let mut call_rows = Vec::new();
-    for stack in [Stack::Sslbridge, Stack::OpenSsl, Stack::Rustls] {
-        let name = format!("calls/{}", stack.name());
-        if !wanted(&name) {
-            continue;
-        }
-        let fig = measure::transport_calls(&configs, stack, plan.call_records)
-            .map_err(|e| format!("{name}: {e}"))?;
-        call_rows.push((stack, fig));
-    }
-    let mut calls_json = Vec::new();
-    if !call_rows.is_empty() {
-        println!(
-            "## Transport calls per 16 KiB record (counting wrapper around the in-memory pipe)\n"
-        );
-        println!(
-            "| stack | reads per record received | writes per record sent | flushes per record sent | sslbridge's transport_stats() agrees |"
-        );
-        println!("| --- | ---: | ---: | ---: | --- |");
-        for (stack, f) in &call_rows {
-            let n = f.records as f64;
-            let reads = f.receiver.reads as f64 / n;
-            let writes = f.sender.writes as f64 / n;
-            let flushes = f.sender.flushes as f64 / n;
-            println!(
-                "| {} | {reads:.2} | {writes:.2} | {flushes:.2} | {} |",
-                stack.name(),
-                match f.sslbridge_stats_agree {
-                    Some(true) => "yes",
-                    Some(false) => "NO",
-                    None => "—",
-                }
-            );
-            calls_json.push(json!({
-                "stack": stack.name(),
-                "records": f.records,
-                "reads_per_record_received": reads,
-                "writes_per_record_sent": writes,
-                "flushes_per_record_sent": flushes,
-                "sender_reads": f.sender.reads,
-                "receiver_writes": f.receiver.writes,
-                "sslbridge_transport_stats_agree": f.sslbridge_stats_agree,
-            }));
-        }
-        println!();
-    }
-
-    // Targets.
-    let mut targets = Vec::new();
-    let mut target = |name: String, figure: String, met: Option<bool>, note: &str| {
-        targets.push((name, figure, met, note.to_string()));
-    };
-    // The plain rows (16 KiB and 1 KiB writes, 16 KiB reads) and the new ones (64 KiB reads,
-    // vectored writes) have targets of their own.
-    let is_plain = |shape: Shape| shape.header == 0 && shape.read == RECORD;
-    let sb_rows = |plain: bool| -> Vec<&BulkRow> {
-        bulk_rows
-            .iter()
-            .filter(|r| matches!(r.stack, Stack::Sslbridge | Stack::SslbridgeBio))
-            .filter(|r| is_plain(r.shape) == plain)
-            .collect()
-    };
-    let vs = |r: &BulkRow, other: Stack| ratio(r.fig.mbps(), bulk_of(other, r.wire, r.shape));
-    let worst = |rows: &[&BulkRow], other: Stack| {
-        rows.iter()
-            .filter_map(|r| {
-                vs(r, other).map(|x| {
-                    let row = format!(
-                        "{} {} {}",
-                        stack_label(r.stack, r.wire),
-                        r.wire.name(),
-                        r.shape.label()
-                    );
-                    (x, row)
-                })
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-    };
-    let failing = |rows: &[&BulkRow], other: Stack, bound: f64, strict: bool| {
-        rows.iter()
-            .filter(|r| {
-                let x = vs(r, other).unwrap_or(0.0);
-                if strict {
-                    x <= bound
-                } else {
-                    x < bound
-                }
-            })
-            .count()
-    };
-    let plain_rows = sb_rows(true);
-    let new_rows = sb_rows(false);
-    if let Some((w, row)) = worst(&plain_rows, Stack::OpenSsl) {
-        target(
-            "sslbridge bulk ≥ 1.00 × rust-openssl, every transport, 16 KiB and 1 KiB, both paths"
-                .into(),
-            format!(
-                "worst {w:.2} ({row}); {} of {} rows below",
-                failing(&plain_rows, Stack::OpenSsl, 1.0, false),
-                plain_rows.len()
-            ),
-            Some(w >= 1.0),
-            "",
-        );
-    }
-    if let Some((w, row)) = worst(&new_rows, Stack::OpenSsl) {
-        target(
-            "sslbridge > 1.00 × rust-openssl with 64 KiB reads and with vectored writes".into(),
-            format!(
-                "worst {w:.2} ({row}); {} of {} rows not ahead",
-                failing(&new_rows, Stack::OpenSsl, 1.0, true),
-                new_rows.len()
-            ),
-            Some(w > 1.0),
-            "",
-        );
-    }
-    if let Some((w, row)) = worst(&plain_rows, Stack::Rustls) {
-        target(
-            "sslbridge bulk ≥ 1.00 × rustls, every transport, 16 KiB and 1 KiB".into(),
-            format!(
-                "worst {w:.2} ({row}); {} of {} rows below",
-                failing(&plain_rows, Stack::Rustls, 1.0, false),
-                plain_rows.len()
-            ),
-            Some(w >= 1.0),
-            if vendored {
-                ""
-            } else {
-                "the target is set for the vendored build"
-            },
-        );
-    }
-    let duplex_16k = Shape::plain(16 * KIB);
-    if let (Some(b), Some(l)) = (bulk_of(Stack::Sslbridge, Wire::Duplex, duplex_16k), limit) {
-        let o = bulk_of(Stack::OpenSsl, Wire::Duplex, duplex_16k);
-        target(
-            "sslbridge duplex 16 KiB ≥ 0.80 × the seal limit".into(),
-            format!(
-                "{:.2} (rust-openssl {})",
-                b / l,
-                fmt_ratio(ratio(o.unwrap_or(0.0), Some(l)))
-            ),
-            Some(b / l >= 0.80),
-            if vendored {
-                "set for the system OpenSSL; with vendored: as close as the copies allow"
-            } else {
-                ""
-            },
-        );
-    }
-    for resumed in [false, true] {
-        let kind = if resumed { "resumed" } else { "full" };
-        if let Some(sb) = hs_of(Stack::Sslbridge, resumed, Groups::X25519) {
-            if let Some(o) = hs_of(Stack::OpenSsl, resumed, Groups::X25519) {
-                target(
-                    format!("{kind} handshakes/s ≥ rust-openssl"),
-                    format!("{:.2}", sb / o),
-                    Some(sb >= o),
-                    "",
-                );
-            }
-            if let Some(r) = hs_of(Stack::Rustls, resumed, Groups::X25519) {
-                target(
-                    format!("{kind} handshakes/s ≥ 0.80 × rustls"),
-                    format!("{:.2}", sb / r),
-                    Some(sb / r >= 0.80),
-                    if vendored {
-                        ""
-                    } else {
-                        "the target is set for the vendored build"
-                    },
-                );
-            }
-        }
-    }
-    if let (Some(sb), Some(r)) = (mem_of(Stack::Sslbridge), mem_of(Stack::Rustls)) {
-        target(
-            "memory per idle pair ≤ rustls".into(),
-            format!("{} vs {} bytes ({:.2})", fmt_int(sb), fmt_int(r), sb / r),
-            Some(sb <= r),
-            "",
-        );
-    }
-    let after: Vec<(String, f64)> = mem_rows
-        .iter()
-        .filter(|r| r.scenario.after_transfer)
-        .filter(|r| matches!(r.stack, Stack::Sslbridge | Stack::SslbridgeBio))
-        .filter_map(|r| {
-            let o = mem_in(Stack::OpenSsl, r.scenario)?;
-            let row = format!(
-                "{} {}",
-                stack_label(r.stack, r.scenario.wire),
-                r.scenario.wire.name()
-            );
-            Some((row, r.total_per_pair() / o))
-        })
-        .collect();
-    if let Some((row, w)) = after.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-        target(
-            "memory per idle pair after a 16 KiB transfer ≤ rust-openssl".into(),
-            format!("worst {w:.2} ({row})"),
-            Some(*w <= 1.0),
-            "",
-        );
-    }
-    if let Some((_, f)) = call_rows.iter().find(|(s, _)| *s == Stack::Sslbridge) {
-        let reads = f.receiver.reads as f64 / f.records as f64;
-        target(
-            "≤ 1 transport read per 16 KiB record received".into(),
-            format!("{reads:.2}"),
-            Some(reads <= 1.0),
-            "",
-        );
-    }
-    let mut targets_json = Vec::new();
-    if !targets.is_empty() {
-        println!(
-            "## Targets ({} OpenSSL build)\n",
-            if vendored { "vendored" } else { "system" }
-        );
-        println!("| target | figure | met |");
-        println!("| --- | --- | --- |");
-        for (name, figure, met, note) in &targets {
-            let met_s = match met {
-                Some(true) => "met",
-                Some(false) => "**not met**",
-                None => "—",
-            };
-            let note_s = if note.is_empty() {
-                String::new()
-            } else {
-                format!(" ({note})")
-            };
-            println!("| {name} | {figure} | {met_s}{note_s} |");
-            targets_json.push(json!({"target": name, "figure": figure, "met": met, "note": note}));
-        }
-        println!();
-    }
+    let mc = memory_rows::section(&ctx)?;
+    let targets_json = targets::section(&ctx, &bulk, &hs, &mc);
 
     if let Some(path) = &args.json {
         let doc = json!({
@@ -1000,12 +420,13 @@ fn run(args: &Args) -> Result<(), BoxError> {
                 "record_bytes": RECORD,
                 "bulk_seconds_per_row": bulk_duration.as_secs_f64(),
             },
-            "limit_mb_per_s": limit,
-            "limit_samples_mb_per_s": limit_samples,
-            "bulk": bulk_json,
-            "handshakes": hs_json,
-            "memory": mem_json,
-            "transport_calls": calls_json,
+            "limit_mb_per_s": bulk.limit,
+            "limit_samples_mb_per_s": bulk.limit_samples,
+            "bulk": bulk.json,
+            "handshakes": hs.json,
+            "memory": mc.mem_json,
+            "transport_calls": mc.calls_json,
+            "flush_after_write": flush_json,
             "async": async_json,
             "targets": targets_json,
         });
@@ -1013,187 +434,4 @@ fn run(args: &Args) -> Result<(), BoxError> {
         println!("JSON written to {path}");
     }
     Ok(())
-}
-
-/// The "Async (tokio)" section: bulk transfer and handshakes of `sslbridge::tokio` and
-/// tokio-openssl over `tokio::io::duplex` and loopback TCP, in interleaved rounds like the
-/// blocking rows; prints its tables and returns its JSON (null when no row was wanted).
-#[cfg(feature = "tokio")]
-fn async_section(
-    plan: &Plan,
-    amount: Amount,
-    wanted: &dyn Fn(&str) -> bool,
-    configs: &Arc<Configs>,
-) -> Result<serde_json::Value, BoxError> {
-    use asynch::{AsyncStack, AsyncWire};
-    const STACKS: [AsyncStack; 2] = [AsyncStack::Sslbridge, AsyncStack::TokioOpenssl];
-    const WIRES: [AsyncWire; 2] = [AsyncWire::Duplex, AsyncWire::Tcp];
-    let rt = asynch::runtime()?;
-
-    // Bulk transfer: each (transport, shape) group in interleaved rounds.
-    let mut bulk_rows = Vec::new();
-    for wire in WIRES {
-        for shape in SHAPES {
-            let names: Vec<(AsyncStack, String)> = STACKS
-                .iter()
-                .map(|&stack| {
-                    let name = format!(
-                        "async/bulk/{}/{}/{}",
-                        stack.name(),
-                        wire.name(),
-                        shape.name()
-                    );
-                    (stack, name)
-                })
-                .filter(|(_, name)| wanted(name))
-                .collect();
-            let mut rounds: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
-            for _ in 0..plan.rounds {
-                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
-                    let fig = asynch::bulk(&rt, configs, *stack, wire, shape, amount)
-                        .map_err(|e| format!("{name}: {e}"))?;
-                    eprintln!(
-                        "{name}: {:.0} MB/s ({:.2} messages per read)",
-                        fig.mbps(),
-                        fig.bytes as f64 / shape.message() as f64 / fig.reads.max(1) as f64
-                    );
-                    figs.push(fig.mbps());
-                }
-            }
-            for ((stack, _), all) in names.into_iter().zip(rounds) {
-                let mid = median(&all).ok_or("no rounds")?;
-                bulk_rows.push((stack, wire, shape, mid, all));
-            }
-        }
-    }
-
-    // Handshakes: calibrate each row's count to the target time, then interleaved rounds.
-    let mut hs_jobs = Vec::new();
-    for wire in WIRES {
-        for resumed in [false, true] {
-            for stack in STACKS {
-                let kind = if resumed { "resumed" } else { "full" };
-                let name = format!("async/handshake/{}/{}/{kind}", stack.name(), wire.name());
-                if !wanted(&name) {
-                    continue;
-                }
-                let count = if plan.handshake_target > 0.0 {
-                    let probe =
-                        asynch::handshakes(&rt, configs, stack, wire, resumed, plan.handshake_min)
-                            .map_err(|e| format!("{name}: {e}"))?;
-                    let per_round = plan.handshake_target / plan.rounds as f64;
-                    ((probe.per_second() * per_round) as usize).max(plan.handshake_min)
-                } else {
-                    plan.handshake_min
-                };
-                hs_jobs.push((stack, wire, resumed, name, count, Vec::new()));
-            }
-        }
-    }
-    for _ in 0..plan.rounds {
-        for (stack, wire, resumed, name, count, figs) in hs_jobs.iter_mut() {
-            let fig = asynch::handshakes(&rt, configs, *stack, *wire, *resumed, *count)
-                .map_err(|e| format!("{name}: {e}"))?;
-            eprintln!("{name}: {:.0}/s ({})", fig.per_second(), fig.negotiated);
-            figs.push(fig);
-        }
-    }
-    let mut hs_rows = Vec::new();
-    for (stack, wire, resumed, _, _, figs) in hs_jobs {
-        let all: Vec<f64> = figs.iter().map(|f| f.per_second()).collect();
-        let fig = median_by(figs, |f| f.per_second()).ok_or("no rounds")?;
-        hs_rows.push((stack, wire, resumed, fig, all));
-    }
-    drop(rt);
-
-    if bulk_rows.is_empty() && hs_rows.is_empty() {
-        return Ok(serde_json::Value::Null);
-    }
-    println!("## Async (tokio)\n");
-    println!(
-        "`sslbridge::tokio::SslStream` and tokio-openssl 0.6 (`tokio_openssl::SslStream`) over \
-         the same transports, client task and server task on a multi-thread runtime with {} \
-         workers; the blocking rows' contexts and settings.\n",
-        asynch::WORKERS
-    );
-    let bulk_of = |stack: AsyncStack, wire: AsyncWire, shape: Shape| {
-        bulk_rows
-            .iter()
-            .find(|r| r.0 == stack && r.1 == wire && r.2 == shape)
-            .map(|r| r.3)
-    };
-    let mut bulk_json = Vec::new();
-    if !bulk_rows.is_empty() {
-        println!("### Bulk transfer, client task → server task\n");
-        println!("| stack | transport | messages | MB/s | × tokio-openssl |");
-        println!("| --- | --- | --- | ---: | ---: |");
-        for (stack, wire, shape, mbps, all) in &bulk_rows {
-            let vs = ratio(*mbps, bulk_of(AsyncStack::TokioOpenssl, *wire, *shape));
-            println!(
-                "| {} | {} | {} | {} | {} |",
-                stack.name(),
-                wire.name(),
-                shape.label(),
-                fmt_int(*mbps),
-                fmt_ratio(vs)
-            );
-            bulk_json.push(json!({
-                "stack": stack.name(),
-                "transport": wire.name(),
-                "shape": shape.name(),
-                "write_bytes": shape.write,
-                "header_bytes": shape.header,
-                "read_buffer_bytes": shape.read,
-                "mb_per_s": mbps,
-                "rounds_mb_per_s": all,
-                "ratio_to_tokio_openssl": vs,
-            }));
-        }
-        println!();
-    }
-    let hs_of = |stack: AsyncStack, wire: AsyncWire, resumed: bool| {
-        hs_rows
-            .iter()
-            .find(|r| r.0 == stack && r.1 == wire && r.2 == resumed)
-            .map(|r| r.3.per_second())
-    };
-    let mut hs_json = Vec::new();
-    if !hs_rows.is_empty() {
-        println!("### Handshakes per second, client task and server task\n");
-        println!("| stack | transport | handshake | negotiated | handshakes/s | × tokio-openssl |");
-        println!("| --- | --- | --- | --- | ---: | ---: |");
-        for (stack, wire, resumed, fig, all) in &hs_rows {
-            let per_s = fig.per_second();
-            let vs = ratio(per_s, hs_of(AsyncStack::TokioOpenssl, *wire, *resumed));
-            println!(
-                "| {} | {} | {} | {} | {} | {} |",
-                stack.name(),
-                wire.name(),
-                if *resumed { "resumed" } else { "full" },
-                fig.negotiated,
-                fmt_int(per_s),
-                fmt_ratio(vs)
-            );
-            hs_json.push(json!({
-                "stack": stack.name(),
-                "transport": wire.name(),
-                "resumed": resumed,
-                "negotiated": fig.negotiated,
-                "handshakes": fig.count,
-                "seconds": fig.seconds,
-                "per_second": per_s,
-                "rounds_per_second": all,
-                "ratio_to_tokio_openssl": vs,
-            }));
-        }
-        println!(
-            "\nOver tcp each handshake includes the loopback connect and accept, alike for both \
-             stacks.\n"
-        );
-    }
-    Ok(json!({
-        "runtime": format!("tokio multi-thread, {} workers", asynch::WORKERS),
-        "bulk": bulk_json,
-        "handshakes": hs_json,
-    }))
 }

@@ -209,13 +209,16 @@ macro_rules! common_setters {
         }
 
         /// Whether the record buffers (OpenSSL's read and write buffers, and the custom BIO's
-        /// read-ahead buffer) are freed whenever the connection goes idle: when a read leaves
-        /// nothing buffered, a write has sent all it was given, or an operation would block.
-        /// Default `true`: an idle connection then holds no record buffer, as with
-        /// `SSL_MODE_RELEASE_BUFFERS`, which sslbridge does not use because it frees them after
-        /// every record. `false` keeps them allocated, which saves an allocation per write (about
-        /// 5% of the instructions of a stream of 1 KiB writes, under 1% with 16 KiB writes);
-        /// sslbridge still frees them once after the handshake.
+        /// read-ahead buffer) are given back whenever the connection goes idle: when a read
+        /// leaves nothing buffered and nothing pending, a write has sent all it was given, or an
+        /// operation would block. Default `true`: an idle connection then holds no record
+        /// buffer (see "Reads, writes and memory" on [`SslStream`](crate::SslStream)). Not
+        /// after every record: while a read takes a run of records that already wait (in the
+        /// read-ahead buffer or a [`MemoryPipe`](crate::MemoryPipe)) the buffers are kept
+        /// until the last of them. `false` keeps them allocated, which saves a `free` and a
+        /// `malloc` per write and per read that empties them (a few percent of the
+        /// instructions of a stream of 1 KiB messages, under 1% with 16 KiB ones); sslbridge
+        /// still frees them once after the handshake.
         #[doc(alias = "SSL_MODE_RELEASE_BUFFERS")]
         pub fn release_buffers(mut self, release: bool) -> Self {
             self.common.release_buffers = Some(release);

@@ -239,6 +239,21 @@ fn bulk_over<T: Transport + Send + 'static>(
     shape: Shape,
     amount: Amount,
 ) -> Result<BulkFigure, BoxError> {
+    let connect = |client: T| configs.connect(stack, client, None, false);
+    bulk_with(configs, stack, client, server, shape, amount, connect)
+}
+
+/// [`bulk`] with the client set up by `connect` (the server by `stack`), over transports of
+/// different types.
+pub fn bulk_with<C, S: Transport + Send + 'static>(
+    configs: &Arc<Configs>,
+    stack: Stack,
+    client: C,
+    server: S,
+    shape: Shape,
+    amount: Amount,
+    connect: impl FnOnce(C) -> Result<Box<dyn Conn>, BoxError>,
+) -> Result<BulkFigure, BoxError> {
     let server_configs = configs.clone();
     let receiver = std::thread::spawn(move || -> Result<(u64, f64, f64, u64), BoxError> {
         let mut conn = server_configs.accept(stack, server)?;
@@ -261,7 +276,7 @@ fn bulk_over<T: Transport + Send + 'static>(
         drop(conn);
         Ok((total, seconds, cpu, reads))
     });
-    let mut conn = configs.connect(stack, client, None, false)?;
+    let mut conn = connect(client)?;
     let fd_fast_path = conn.uses_fd_fast_path();
     let body: Vec<u8> = (0..shape.write).map(|i| i as u8).collect();
     let header: Vec<u8> = (0..shape.header).map(|i| !(i as u8)).collect();

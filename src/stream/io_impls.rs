@@ -6,6 +6,9 @@ use crate::transport::Transport;
 use std::io::{self, BufRead, IoSlice, Read, Write};
 
 impl<T: Transport> Read for SslStream<T> {
+    /// Reads plaintext, filling `buf` across records while more can be had without waiting
+    /// (see "Reads, writes and memory" on [`SslStream`]); never waits once it has bytes.
+    /// `Ok(0)` after the peer's close_notify.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.input_pos < self.input_end {
             let n = buf.len().min(self.input_end - self.input_pos);
@@ -18,6 +21,8 @@ impl<T: Transport> Read for SslStream<T> {
 }
 
 impl<T: Transport> BufRead for SslStream<T> {
+    /// Refills the input buffer ([`input_buffer_size`](crate::ClientOptions::input_buffer_size))
+    /// as `read` does: across records, without waiting once it has bytes.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.input_pos >= self.input_end {
             if self.input.len() < self.input_capacity {

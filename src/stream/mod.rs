@@ -74,6 +74,57 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 /// server.join().unwrap()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Reads, writes and memory
+///
+/// - A `read` (and [`BufRead::fill_buf`](std::io::BufRead::fill_buf), and the tokio
+///   stream's `poll_read`) fills the caller's buffer across records: after the first record
+///   it keeps taking records while more can be had without waiting (decrypted bytes pending
+///   in OpenSSL, a whole record in the read-ahead buffer or the `MemoryPipe`, or a
+///   non-blocking descriptor), so a 64 KiB buffer takes sixty-four 1 KiB records in one
+///   call. Once it has bytes it never waits for more: if close_notify, an error or "would
+///   block" comes after them, it returns the bytes and the next call reports the condition.
+/// - [`write_vectored`](std::io::Write::write_vectored) (and tokio's `poll_write_vectored`,
+///   with `is_write_vectored() == true`) gathers the slices, up to one maximal record
+///   (16 KiB), into one `SSL_write`: a header and a body become one record and one
+///   transport write.
+/// - With [`release_buffers`](crate::ClientOptions::release_buffers) (the default), a
+///   connection that goes idle gives its record buffers back: an idle connection holds no
+///   16 KiB buffer, whatever it moved before.
+///
+/// ```
+/// use std::io::{IoSlice, Read, Write};
+/// use sslbridge::{ClientOptions, Context, ServerOptions};
+///
+/// let pki = sslbridge::testing::TestPki::new()?;
+/// let server_key = pki.server(&["localhost"])?;
+/// let trust = Context::builder().ca_certificates_pem(&pki.root_pem()).build()?;
+/// let (client_end, server_end) = sslbridge::duplex(256 * 1024);
+/// let server = std::thread::spawn(move || -> Result<_, sslbridge::Error> {
+///     let mut tls = ServerOptions::new()
+///         .certificate_chain_pem(&server_key.chain_pem)
+///         .private_key_pem(&server_key.key_pem)
+///         .accept(server_end)?;
+///     for _ in 0..64 {
+///         tls.write_all(&[7u8; 1024])?; // 64 records of 1 KiB
+///     }
+///     Ok(tls)
+/// });
+/// let mut tls = ClientOptions::new().hostname("localhost").context(trust).connect(client_end)?;
+/// let mut server = server.join().unwrap()?;
+///
+/// // All 64 records wait in the pipe: one read takes them all.
+/// let mut buf = vec![0u8; 64 * 1024];
+/// assert_eq!(tls.read(&mut buf)?, 64 * 1024);
+///
+/// // A header and a body: one record, one transport write.
+/// let writes = tls.transport_stats().writes;
+/// let n = tls.write_vectored(&[IoSlice::new(b"HEADER "), IoSlice::new(b"body")])?;
+/// assert_eq!(n, 11);
+/// assert_eq!(tls.transport_stats().writes, writes + 1);
+/// assert_eq!(server.read(&mut buf)?, 11);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SslStream<T> {
     /// Owned; null once torn down. Freed before `conn`, which its BIO points into.
     ssl: *mut SSL,
