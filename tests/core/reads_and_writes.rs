@@ -1,4 +1,4 @@
-//! Issue 16: reads that fill the caller's buffer from many records while more can be had
+//! Reads that fill the caller's buffer from many records while more can be had
 //! without waiting (and report a close_notify, an error or a would-block met after bytes on
 //! the next call), and vectored writes gathered into one record. Over `duplex()` and a Unix
 //! socket on both paths.

@@ -1,4 +1,4 @@
-//! Issue 16 over tokio: `poll_read` fills the caller's buffer from many records while more
+//! Over tokio: `poll_read` fills the caller's buffer from many records while more
 //! can be had without waiting, and `poll_write_vectored` (`is_write_vectored() == true`)
 //! gathers a header and a body into one record.
 
