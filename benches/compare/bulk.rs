@@ -100,7 +100,7 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
                     limit_samples.push(measure::seal_limit(plan.limit)?);
                 }
                 for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
-                    let fig = measure::bulk(&configs, *stack, *wire, shape, amount)
+                    let fig = measure::bulk(configs, *stack, *wire, shape, amount)
                         .map_err(|e| format!("{name}: {e}"))?;
                     let (sender, receiver) = fig.cpu_per_mb();
                     eprintln!(

@@ -129,7 +129,7 @@ pub fn section(ctx: &Ctx) -> Result<MemoryAndCalls, BoxError> {
         if !wanted(&name) {
             continue;
         }
-        let fig = measure::transport_calls(&configs, stack, plan.call_records)
+        let fig = measure::transport_calls(configs, stack, plan.call_records)
             .map_err(|e| format!("{name}: {e}"))?;
         call_rows.push((stack, fig));
     }
