@@ -164,7 +164,15 @@ impl BulkFigure {
     }
 }
 
+/// CPU time (user and system) the calling thread has used so far, in seconds (0 off Unix,
+/// where the CPU columns are then left at 0).
+#[cfg(not(unix))]
+pub fn thread_cpu() -> f64 {
+    0.0
+}
+
 /// CPU time (user and system) the calling thread has used so far, in seconds.
+#[cfg(unix)]
 pub fn thread_cpu() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,

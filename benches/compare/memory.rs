@@ -221,6 +221,7 @@ pub fn child(stack: Stack, scenario: Scenario, pairs: usize) -> Result<(), BoxEr
     // Every transport is made before counting starts, so none of its memory is counted.
     let count = pairs + WARM_UP;
     match scenario.wire {
+        #[cfg(unix)]
         Wire::Unix => {
             let transports = (0..count)
                 .map(|_| std::os::unix::net::UnixStream::pair())

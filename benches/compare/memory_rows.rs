@@ -45,6 +45,9 @@ pub fn section(ctx: &Ctx) -> Result<MemoryAndCalls, BoxError> {
         (true, Wire::Unix),
     ];
     for (after_transfer, wire) in memory_plan {
+        if !cfg!(unix) && wire == Wire::Unix {
+            continue; // Unix-domain sockets exist only on Unix
+        }
         let scenario = memory::Scenario {
             after_transfer,
             wire,
