@@ -155,7 +155,16 @@
 //! that would block is retried by the next `write`, `flush` or `read`. With
 //! [`output_buffer_size(n)`](crate::ClientOptions::output_buffer_size), writes are collected
 //! into one record and go out on `flush` or when the buffer is full; dropping the stream
-//! makes one best-effort flush of them, as `BufWriter` does.
+//! makes one best-effort flush of them, as `BufWriter` does. The flush per `write` costs
+//! nothing measurable over an unbuffered transport (both make one system call per record;
+//! see BENCHMARKS.md); `output_buffer_size` is the way to fewer system calls for small writes.
+//!
+//! A `read` fills your buffer from as many records as can be had without waiting (a 64 KiB
+//! buffer takes sixty-four 1 KiB records in one call) and never waits once it has bytes;
+//! `write_vectored` sends a header and a body as one record. A connection that goes idle
+//! gives its record buffers back ([`release_buffers`](crate::ClientOptions::release_buffers)),
+//! so thousands of idle connections hold no 16 KiB buffers. See
+//! [`SslStream`](crate::SslStream#reads-writes-and-memory).
 //!
 //! ## In memory: `duplex`
 //!
