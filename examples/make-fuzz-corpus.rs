@@ -1,20 +1,31 @@
-//! Records the seed corpora of sslbridge's fuzz targets into `fuzz/corpus/<target>/`.
+//! Writes the seeds of sslbridge's fuzz targets into `fuzz/seeds/<target>/`.
 //!
 //! ```text
+//! # the recorded handshakes, for the system OpenSSL (3.0) and for the vendored one (3.6) the
+//! # fuzzer links; each goes to fuzz/seeds/{client,server}_records/openssl-<version>/
 //! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/cfg-fuzzing \
-//!   cargo run --features fuzzing --example make-fuzz-corpus             # record the corpora
-//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys  # new fuzz/keys
+//!   cargo run --features fuzzing --example make-fuzz-corpus -- records
+//! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/cfg-fuzzing-vendored \
+//!   cargo run --features fuzzing,vendored --example make-fuzz-corpus -- records
+//! # the other targets' seeds (any build): chaos scripts, certificates, hostname cases
+//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- chaos certificate hostname
+//! # new fuzz/keys (then record every build again)
+//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys
 //! ```
 //!
-//! Each scenario of `fuzz/src/targets.rs` runs a real client and a real server, each in its
-//! own thread over an in-memory pipe, with the `fuzzing` feature's deterministic randomness.
-//! What the client read becomes a `client_records` seed, what the server read a
+//! Each scenario of `fuzz/src/targets/scenarios.rs` runs a real client and a real server,
+//! each in its own thread over an in-memory pipe, with the `fuzzing` feature's deterministic
+//! randomness. What the client read becomes a `client_records` seed, what the server read a
 //! `server_records` seed: replayed by the same code with the same seeds, they reproduce the
-//! handshake exactly. The generator checks that they do before writing anything.
+//! handshake exactly. The generator checks that they do before writing anything, and checks
+//! the written seeds again the way the replay test does.
+//!
+//! Seeds are never minimised (`cargo fuzz cmin` renames inputs by hash): `scripts/fuzz-cmin.sh`
+//! merges what they cover into `fuzz/corpus/`.
 //!
 //! The `fuzzing` feature removes all security; this program only talks to itself.
 
-#[path = "../fuzz/src/targets.rs"]
+#[path = "../fuzz/src/targets/mod.rs"]
 mod targets;
 
 use sslbridge::testing::{ExtendedKeyUsage, KeyType, TestPki};
@@ -23,6 +34,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use targets::hostname::certificate_der;
 use targets::{encode_input, SCENARIOS};
 
 type Log = Arc<Mutex<Vec<u8>>>;
@@ -52,15 +64,28 @@ impl Write for Recorder {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    if std::env::args().any(|a| a == "--new-keys") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--new-keys") {
         new_keys(&fuzz.join("keys"))?;
         println!("wrote new keys to fuzz/keys; run again without --new-keys to record");
         return Ok(());
     }
-    let corpus = fuzz.join("corpus");
-    record_handshakes(&corpus)?;
-    write_chaos_seeds(&corpus.join("transport_chaos"))?;
-    write_certificate_seeds(&corpus.join("certificate"))?;
+    let all = ["records", "chaos", "certificate", "hostname"];
+    let parts: Vec<&str> = if args.is_empty() {
+        all.to_vec()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let seeds = fuzz.join("seeds");
+    for part in parts {
+        match part {
+            "records" => record_handshakes(&seeds)?,
+            "chaos" => write_chaos_seeds(&seeds.join("transport_chaos"))?,
+            "certificate" => write_certificate_seeds(&seeds.join("certificate"))?,
+            "hostname" => write_hostname_seeds(&seeds.join("hostname"))?,
+            other => return Err(format!("unknown part {other:?}; parts: {all:?}").into()),
+        }
+    }
     Ok(())
 }
 
@@ -104,9 +129,15 @@ fn write_seed(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {
     std::fs::write(dir.join(name), data)
 }
 
-fn record_handshakes(corpus: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let client_dir: PathBuf = corpus.join("client_records");
-    let server_dir: PathBuf = corpus.join("server_records");
+fn record_handshakes(seeds: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let client_dir: PathBuf = targets::recorded_seed_dir(seeds, "client_records");
+    let server_dir: PathBuf = targets::recorded_seed_dir(seeds, "server_records");
+    println!(
+        "recording for {} ({}) into {}",
+        targets::openssl_build(),
+        sslbridge::openssl_version(),
+        client_dir.display()
+    );
     for (index, scenario) in SCENARIOS.iter().enumerate() {
         let connections = 1 + usize::from(scenario.resume);
         let logs = |_| Log::default();
@@ -172,6 +203,8 @@ fn record_handshakes(corpus: &Path) -> Result<(), Box<dyn std::error::Error>> {
         write_seed(&client_dir, scenario.name, &client_input)?;
         write_seed(&server_dir, scenario.name, &server_input)?;
     }
+    targets::check_recorded_seeds(seeds)
+        .map_err(|failures| format!("the written seeds do not replay: {failures:#?}"))?;
     Ok(())
 }
 
@@ -304,6 +337,304 @@ fn write_certificate_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>>
             &[&[1u8][..], &first.to_pem()?].concat(),
         )?;
         write_seed(dir, &format!("{name}.chain"), &[&[2u8][..], &pem].concat())?;
+    }
+    Ok(())
+}
+
+/// A `hostname` input: the host, then one line per name (see `fuzz/src/targets/hostname.rs`).
+fn hostname_input(host: &str, lines: &[&[u8]]) -> Vec<u8> {
+    let mut out = host.as_bytes().to_vec();
+    for line in lines {
+        out.push(b'\n');
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// The cases of sslbridge's hostname tests (`src/x509/hostname.rs`, `tests/certificates.rs`)
+/// as `hostname` inputs: a CN, subjectAltNames (IP if it parses, else DNS), the hosts.
+const HOSTNAME_CASES: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "wildcard",
+        "wildcard",
+        &["*.example.com"],
+        &[
+            "www.example.com",
+            "WWW.Example.COM.",
+            "example.com",
+            "a.b.example.com",
+            "xn--bcher-kva.example.com",
+            "XN--bcher-kva.example.com",
+            ".example.com",
+            "www..example.com",
+            "www.example.org",
+            "*.example.com",
+        ],
+    ),
+    (
+        "wildcard-dot",
+        "w",
+        &["*.example.com."],
+        &["www.example.com"],
+    ),
+    (
+        "tld-wildcard",
+        "tld wildcard",
+        &["*.com", "*"],
+        &["www.example.com", "example.com", "www"],
+    ),
+    (
+        "wildcard-in-the-middle",
+        "m",
+        &["foo.*.example.com", "*.*.com"],
+        &["www.example.com", "foo.www.example.com", "a.b.com"],
+    ),
+    (
+        "wildcard-too-deep",
+        "d",
+        &["*.www.example.com"],
+        &["www.example.com", "a.www.example.com"],
+    ),
+    (
+        "partial-wildcards",
+        "p",
+        &["f*.example.com", "*oo.example.com", "b*z.example.com"],
+        &["foo.example.com", "baz.example.com"],
+    ),
+    (
+        "exact",
+        "exact",
+        &["www.example.com"],
+        &[
+            "www.example.com",
+            "WWW.Example.COM.",
+            "www.example.com..",
+            "example.com",
+            "",
+            ".",
+        ],
+    ),
+    (
+        "idna",
+        "idna",
+        &["xn--bcher-kva.example.com"],
+        &["xn--bcher-kva.example.com", "XN--BCHER-KVA.example.com"],
+    ),
+    (
+        "localhost",
+        "localhost",
+        &["127.0.0.1", "::1"],
+        &[
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "0:0:0:0:0:0:0:1",
+            "888.0.0.8",
+            "127.0.0.2",
+            "::2",
+            "localhost",
+        ],
+    ),
+    (
+        "cn-ignored-with-dns-san",
+        "cn.example.com",
+        &["san.example.com"],
+        &["cn.example.com", "san.example.com"],
+    ),
+    (
+        "cn-only",
+        "cn-only.example.com",
+        &[],
+        &["cn-only.example.com", "other.example.com"],
+    ),
+    (
+        "ip-only-against-ip-sans",
+        "ip",
+        &["10.0.0.1", "dns.example.com"],
+        &["10.0.0.1", "10.0.0.2", "dns.example.com"],
+    ),
+    ("ip-in-cn", "10.0.0.9", &[], &["10.0.0.9"]),
+    ("dns-san-like-an-ip", "127.0.0.1", &[], &["127.0.0.1"]),
+    (
+        "numeric-last-label",
+        "888.0.0.8",
+        &["888.0.0.8", "a.b.123"],
+        &["888.0.0.8", "a.b.123"],
+    ),
+    (
+        "ipv6",
+        "v6",
+        &[
+            "www.example.com",
+            "*.example.org",
+            "127.0.0.1",
+            "::1",
+            "2001:db8::7",
+        ],
+        &[
+            "2001:db8::7",
+            "[2001:db8::7]",
+            "2001:DB8:0:0:0:0:0:7",
+            "a.example.org",
+            "::ffff:127.0.0.1",
+        ],
+    ),
+    (
+        "empty-labels",
+        "e",
+        &["a..b.example.com", ".example.com", "example.com."],
+        &["a..b.example.com", "example.com"],
+    ),
+];
+
+fn write_hostname_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, cn, sans, hosts) in HOSTNAME_CASES {
+        let mut lines: Vec<Vec<u8>> = vec![[&b"c"[..], cn.as_bytes()].concat()];
+        for san in *sans {
+            let kind = if san.parse::<std::net::IpAddr>().is_ok() {
+                b"i"
+            } else {
+                b"d"
+            };
+            lines.push([&kind[..], san.as_bytes()].concat());
+        }
+        for host in hosts.iter().skip(1) {
+            lines.push([&b"h"[..], host.as_bytes()].concat());
+        }
+        let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        seeds.push((name.to_string(), hostname_input(hosts[0], &lines)));
+    }
+    // What the unit tables do not cover: other string types, other name types, NULs, broken
+    // and duplicated extensions, non-ASCII, odd case.
+    let special: &[(&str, &str, &[&[u8]])] = &[
+        (
+            "cn-string-types",
+            "bmp.example.com",
+            &[
+                b"bbmp.example.com",
+                b"pprintable.example.com",
+                b"aia5.example.com",
+                b"tt61.example.com",
+                b"Uuniversal.example.com",
+                b"hprintable.example.com",
+                b"hia5.example.com",
+                b"huniversal.example.com",
+            ],
+        ),
+        (
+            "cn-and-organization",
+            "org.example.com",
+            &[b"oorg.example.com", b"ccn.example.com", b"hcn.example.com"],
+        ),
+        (
+            "cn-odd-tag",
+            "odd.example.com",
+            &[b"codd.example.com", b"r\x03\x00odd.example.com"],
+        ),
+        (
+            "email-and-uri-only",
+            "mail.example.com",
+            &[
+                b"email.example.com",
+                b"uhttps://mail.example.com/",
+                b"cmail.example.com",
+            ],
+        ),
+        (
+            "duplicated-san",
+            "a.example.com",
+            &[
+                b"da.example.com",
+                b"n",
+                b"db.example.com",
+                b"ca.example.com",
+                b"hb.example.com",
+            ],
+        ),
+        (
+            "undecodable-san",
+            "cn.example.com",
+            &[b"x\x30\x03\x82\x05a", b"ccn.example.com"],
+        ),
+        (
+            "critical-san",
+            "crit.example.com",
+            &[b"!", b"dcrit.example.com"],
+        ),
+        (
+            "embedded-nul",
+            "a\0.example.com",
+            &[
+                b"da\0.example.com",
+                b"d*.nul\0.example.com",
+                b"hx.nul\0.example.com",
+                b"ca\0b.example.com",
+            ],
+        ),
+        (
+            "non-ascii",
+            "b\u{fc}cher.example.com",
+            &[
+                b"db\xc3\xbccher.example.com",
+                b"d*.b\xfccher.example.com",
+                b"cb\xc3\xbccher.example.com",
+            ],
+        ),
+        (
+            "odd-case-idna",
+            "XN--BCHER-KVA.EXAMPLE.COM",
+            &[
+                b"dxn--bcher-kva.Example.Com",
+                b"d*.XN--Example.com",
+                b"hwww.xn--example.COM",
+            ],
+        ),
+        (
+            "trailing-dots",
+            "www.example.com.",
+            &[
+                b"dwww.example.com..",
+                b"d*.example.org.",
+                b"hwww.example.com..",
+                b"ha.example.org.",
+                b"ha.example.org",
+            ],
+        ),
+        (
+            "ip-odd-lengths",
+            "1.2.3.4",
+            &[
+                b"i\x01\x02\x03",
+                b"i\x01\x02\x03\x04\x05",
+                b"i1.2.3.4",
+                b"h01.2.3.4",
+                b"h1.2.3.04",
+                b"h[1.2.3.4]",
+            ],
+        ),
+        (
+            "underscore-and-hyphen",
+            "a_b.example.com",
+            &[
+                b"d*.example.com",
+                b"d*.-x.example.com",
+                b"d*.x-.example.com",
+                b"d*.a_b.com",
+                b"hx.a_b.com",
+                b"hx.-x.example.com",
+            ],
+        ),
+    ];
+    for (name, host, lines) in special {
+        seeds.push((name.to_string(), hostname_input(host, lines)));
+    }
+    for (name, data) in &seeds {
+        let der = certificate_der(data);
+        sslbridge::Certificate::from_der(&der)
+            .map_err(|e| format!("hostname seed {name}: the certificate does not parse: {e}"))?;
+        targets::hostname(data);
+        write_seed(dir, name, data)?;
     }
     Ok(())
 }

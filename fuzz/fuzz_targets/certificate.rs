@@ -2,4 +2,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| sslbridge_fuzz::targets::certificate(data));
+fuzz_target!(init: sslbridge_fuzz::targets::init(), |data: &[u8]| {
+    sslbridge_fuzz::targets::certificate(data)
+});

@@ -1,5 +1,5 @@
-//! sslbridge's fuzz targets. The bodies live in [`targets`], a plain file that the corpus
-//! replay test (`tests/fuzz_corpus.rs`) and the corpus generator
+//! sslbridge's fuzz targets. The bodies live in [`targets`], plain files that the corpus
+//! replay test (`tests/fuzz_corpus.rs`) and the seed generator
 //! (`examples/make-fuzz-corpus.rs`) include too, so all three run the same code.
 
 pub mod targets;
