@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("wrote new keys to fuzz/keys; run again without --new-keys to record");
         return Ok(());
     }
-    let all = ["records", "chaos", "certificate", "hostname"];
+    let all = ["records", "chaos", "certificate", "credentials", "hostname"];
     let parts: Vec<&str> = if args.is_empty() {
         all.to_vec()
     } else {
@@ -82,6 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "records" => record_handshakes(&seeds)?,
             "chaos" => write_chaos_seeds(&seeds.join("transport_chaos"))?,
             "certificate" => write_certificate_seeds(&seeds.join("certificate"))?,
+            "credentials" => write_credential_seeds(&seeds.join("certificate"))?,
             "hostname" => write_hostname_seeds(&seeds.join("hostname"))?,
             other => return Err(format!("unknown part {other:?}; parts: {all:?}").into()),
         }
@@ -291,8 +292,20 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
     scheduled("broken-pipe-on-write", 1, &[], &[fault(0b0001_1011, 900)]);
     scheduled("eof-mid-record", 2, &[fault(0b1110, 1500)], &[]);
     scheduled("eof-on-write", 3, &[fault(0b1111, 200)], &[]);
-    for (name, data) in seeds {
-        write_seed(dir, name, &data)?;
+    // One plain run of every other configuration (see CHAOS_SCENARIOS).
+    let plain: Vec<(String, Vec<u8>)> = (4..11u8)
+        .map(|config| {
+            let name = format!("plain-config-{config}");
+            (name, chaos_input(config, &[], &[], &payload[..700]))
+        })
+        .collect();
+    for (name, data) in seeds
+        .into_iter()
+        .map(|(n, d)| (n.to_string(), d))
+        .chain(plain)
+    {
+        targets::transport_chaos(&data);
+        write_seed(dir, &name, &data)?;
     }
     Ok(())
 }
@@ -337,6 +350,35 @@ fn write_certificate_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>>
             &[&[1u8][..], &first.to_pem()?].concat(),
         )?;
         write_seed(dir, &format!("{name}.chain"), &[&[2u8][..], &pem].concat())?;
+    }
+    Ok(())
+}
+
+/// `certificate` inputs with selector 3 (chain and key) and 4 (key alone): what users pass
+/// as key files, in every form the key loader reads.
+fn write_credential_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let pki = TestPki::new()?;
+    let ecdsa = pki.server(&["localhost"])?;
+    let rsa = pki
+        .leaf("rsa.example")
+        .dns_name("rsa.example")
+        .key_type(KeyType::Rsa2048)
+        .build()?;
+    let encrypted = ecdsa.encrypted_key_pem("fuzz")?;
+    let seeds: Vec<(&str, u8, Vec<u8>)> = vec![
+        ("cred-ecdsa-chain-key", 3, [&ecdsa.chain_pem[..], &ecdsa.key_pem].concat()),
+        ("cred-rsa-chain-key", 3, [&rsa.chain_pem[..], &rsa.key_pem].concat()),
+        ("cred-mismatched", 3, [&rsa.chain_pem[..], &ecdsa.key_pem].concat()),
+        ("cred-encrypted", 3, [&ecdsa.chain_pem[..], &encrypted].concat()),
+        ("cred-der-cert", 3, ecdsa.cert_der()),
+        ("key-ecdsa-pem", 4, ecdsa.key_pem.clone()),
+        ("key-rsa-pem", 4, rsa.key_pem.clone()),
+        ("key-ecdsa-der", 4, ecdsa.key_der()),
+        ("key-rsa-der", 4, rsa.key_der()),
+        ("key-encrypted-pem", 4, encrypted),
+    ];
+    for (name, selector, bytes) in seeds {
+        write_seed(dir, name, &[&[selector][..], &bytes].concat())?;
     }
     Ok(())
 }

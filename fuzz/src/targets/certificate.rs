@@ -1,20 +1,53 @@
 //! `certificate`: parsing (DER, PEM, PEM stacks), every inspector, DER/PEM round trips and
-//! hostname checks on whatever the input decodes to.
+//! hostname checks on whatever the input decodes to; and the same bytes as a connection's
+//! certificate chain and private key.
 
-use sslbridge::{Certificate, Digest};
+use super::keys;
+use super::records::Replay;
+use sslbridge::{Certificate, ClientOptions, Context, Digest, Verify};
+use std::sync::OnceLock;
 
-/// Fuzz target `certificate`: parsing (DER, PEM, PEM stacks) and every inspector.
+/// Fuzz target `certificate`. The first byte (modulo 5) says what the rest is: a DER
+/// certificate, PEM text with a certificate, a PEM chain, a connection's certificate chain
+/// and private key (PEM or DER, as a user passes a key file), or a private key alone.
 pub fn certificate(data: &[u8]) {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };
-    let certs = match selector % 3 {
+    let certs = match selector % 5 {
         0 => Certificate::from_der(bytes).into_iter().collect(),
         1 => Certificate::from_pem(bytes).into_iter().collect(),
-        _ => Certificate::stack_from_pem(bytes).unwrap_or_default(),
+        2 => Certificate::stack_from_pem(bytes).unwrap_or_default(),
+        3 => return credentials(bytes, true),
+        _ => return credentials(bytes, false),
     };
     for cert in certs {
         inspect_certificate(&cert, selector);
+    }
+}
+
+/// Loads `bytes` as a connection's private key, after loading them as its certificate chain
+/// when `chain` is set: the key decoders (PEM in every form, PKCS#8 and traditional DER) and
+/// the key-matches-certificate check, on a connection set up but never started. No password
+/// is given, so an encrypted key is refused before decryption: its iteration count comes from
+/// the input and could make one run take minutes.
+fn credentials(bytes: &[u8], chain: bool) {
+    static CONTEXT: OnceLock<Context> = OnceLock::new();
+    let context = CONTEXT.get_or_init(|| {
+        Context::builder()
+            .ca_certificates_pem(keys::CA)
+            .build()
+            .expect("a client context")
+    });
+    let mut options = ClientOptions::new()
+        .context(context.clone())
+        .verify(Verify::None)
+        .private_key_pem(bytes);
+    if chain {
+        options = options.certificate_chain_pem(bytes);
+    }
+    if let Ok(tls) = options.start(Replay::new(Vec::new(), 1)) {
+        assert!(tls.is_client());
     }
 }
 

@@ -32,7 +32,7 @@ use std::net::IpAddr;
 use std::os::raw::{c_char, c_int, c_long};
 
 /// How many hosts one input checks at most.
-pub const MAX_CHECKS: usize = 48;
+pub const MAX_CHECKS: usize = 32;
 
 /// The `X509_check_host` flags that match sslbridge's documented rules: full-label wildcards
 /// only ("never matches partial wildcards"); a wildcard covers one label (no
@@ -209,6 +209,15 @@ impl Description {
 struct RawX509(*mut openssl_sys::X509);
 
 impl RawX509 {
+    /// The `X509` behind a certificate sslbridge parsed (one more reference to it).
+    fn of(cert: &Certificate) -> RawX509 {
+        use sslbridge::foreign_types::ForeignTypeRef;
+        let x = cert.as_ptr();
+        // SAFETY: `x` is the live X509 of `cert`; the reference we take is freed on drop.
+        unsafe { openssl_sys::X509_up_ref(x) };
+        RawX509(x)
+    }
+
     fn from_der(der: &[u8]) -> Option<RawX509> {
         let mut p = der.as_ptr();
         // SAFETY: `p` points to `der.len()` readable bytes; d2i_X509 returns a new X509 that
@@ -450,16 +459,20 @@ pub fn certificate_der(data: &[u8]) -> Vec<u8> {
 pub fn hostname(data: &[u8]) {
     let description = parse(data);
     let der = description.spec(false).to_der();
-    let (Ok(ours), Some(raw)) = (Certificate::from_der(&der), RawX509::from_der(&der)) else {
-        // One parser, two calls: both refuse the same encodings.
-        assert!(
-            Certificate::from_der(&der).is_err() && RawX509::from_der(&der).is_none(),
-            "sslbridge and OpenSSL disagree on whether the certificate parses"
-        );
+    let Ok(ours) = Certificate::from_der(&der) else {
         return;
     };
-    let Some(normalized) = RawX509::from_der(&description.spec(true).to_der()) else {
-        return;
+    let raw = RawX509::of(&ours);
+    // OpenSSL's view, with one trailing dot removed from every name; the same certificate
+    // when no name has one.
+    let normalized_der = description.spec(true).to_der();
+    let normalized = if normalized_der == der {
+        RawX509::of(&ours)
+    } else {
+        match RawX509::from_der(&normalized_der) {
+            Some(x) => x,
+            None => return,
+        }
     };
     // The decoded names are the ones written, when they were written as names and the
     // extension is valid.
