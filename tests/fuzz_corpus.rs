@@ -118,7 +118,10 @@ fn every_target_is_replayed() {
         })
         .collect();
     // `protocol_template` is the users' template: self-contained, so not in TARGETS.
-    let on_disk: Vec<&String> = on_disk.iter().filter(|n| *n != "protocol_template").collect();
+    let on_disk: Vec<&String> = on_disk
+        .iter()
+        .filter(|n| *n != "protocol_template")
+        .collect();
     for name in &on_disk {
         assert!(listed.contains(&name.as_str()), "{name} is not in TARGETS");
     }
@@ -152,6 +155,31 @@ fn hostname_seeds_make_certificates() {
             sslbridge::Certificate::from_der(&der).is_ok(),
             "{}: no certificate",
             path.display()
+        );
+    }
+}
+
+/// The differences between sslbridge and OpenSSL that the hostname oracle tolerates without
+/// a documented rule (`known_difference` in `fuzz/src/targets/hostname.rs`) each have a
+/// regression input named after them, and must still show on it. When the library changes
+/// so that one no longer does, this fails: remove that exception from the oracle and the
+/// input from `fuzz/regressions/hostname/`.
+#[test]
+fn hostname_known_differences_still_show() {
+    let dir = fuzz_dir().join("regressions/hostname");
+    for (file, rule) in [
+        ("h1-host-with-star", "H1:"),
+        ("h2-undecodable-cn", "H2:"),
+        ("h3-host-with-nul", "H3:"),
+        ("h4-wildcard-over-underscore", "H4:"),
+        ("h4-wildcard-pattern-hyphen", "H4:"),
+    ] {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let rules = targets::hostname::explained_differences(&data);
+        assert!(
+            rules.iter().any(|r| r.starts_with(rule)),
+            "{file}: difference {rule} no longer shows (rules used: {rules:?}); remove its \
+             exception from the hostname oracle"
         );
     }
 }

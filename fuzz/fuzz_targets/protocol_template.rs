@@ -62,7 +62,11 @@ fuzz_target!(|input: &[u8]| {
         .seed(u64::from(byte(0)))
         .max_chunk(Direction::Read, 1 + usize::from(byte(1) % 32))
         .random_chunks(Direction::Write, true)
-        .probability(Direction::Read, Fault::Interrupted, f64::from(byte(2)) / 512.0);
+        .probability(
+            Direction::Read,
+            Fault::Interrupted,
+            f64::from(byte(2)) / 512.0,
+        );
     let reset = byte(3) > 200;
     if reset {
         plan = plan.fault_at_byte(

@@ -417,8 +417,21 @@ fn known_difference(ours: &Certificate, host: &str, ours_ok: bool) -> Option<&'s
     None
 }
 
-/// Checks one host against the two parsed certificates.
-fn check(ours: &Certificate, raw: &RawX509, normalized: &RawX509, host: &str) {
+/// With `SSLBRIDGE_FUZZ_HOSTNAME_EXPLAIN` set, every disagreement a rule explains is printed
+/// with the rule (to see which rules a corpus exercises).
+fn explain() -> bool {
+    static EXPLAIN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *EXPLAIN.get_or_init(|| std::env::var_os("SSLBRIDGE_FUZZ_HOSTNAME_EXPLAIN").is_some())
+}
+
+/// Checks one host against the two parsed certificates: returns the rule that explains a
+/// disagreement, if there was one, and panics at a disagreement no rule explains.
+fn check(
+    ours: &Certificate,
+    raw: &RawX509,
+    normalized: &RawX509,
+    host: &str,
+) -> Option<&'static str> {
     let result = verify_hostname(ours, host);
     if let Err(e) = &result {
         assert!(
@@ -429,13 +442,19 @@ fn check(ours: &Certificate, raw: &RawX509, normalized: &RawX509, host: &str) {
     let theirs = openssl_check(normalized, host);
     let agree = result.is_ok() == matches!(theirs, Verdict::Match(_));
     if agree {
-        return;
+        return None;
     }
-    if result.is_err() && stricter_by_rule(raw, host, &theirs).is_some() {
-        return;
+    let rule = if result.is_err() {
+        stricter_by_rule(raw, host, &theirs)
+    } else {
+        None
     }
-    if known_difference(ours, host, result.is_ok()).is_some() {
-        return;
+    .or_else(|| known_difference(ours, host, result.is_ok()));
+    if let Some(rule) = rule {
+        if explain() {
+            eprintln!("hostname: {host:?}: sslbridge {result:?}, OpenSSL {theirs:?}: {rule}");
+        }
+        return Some(rule);
     }
     panic!(
         "hostname disagreement for {host:?}: sslbridge {}, OpenSSL {theirs:?}; certificate \
@@ -457,10 +476,18 @@ pub fn certificate_der(data: &[u8]) -> Vec<u8> {
 
 /// Fuzz target `hostname`.
 pub fn hostname(data: &[u8]) {
+    explained_differences(data);
+}
+
+/// Runs the `hostname` target on `data` and returns the rules that explained a disagreement
+/// between sslbridge and OpenSSL (the regression tests check that each known difference still
+/// shows, so the exception goes once the library changes).
+pub fn explained_differences(data: &[u8]) -> Vec<&'static str> {
+    let mut rules = Vec::new();
     let description = parse(data);
     let der = description.spec(false).to_der();
     let Ok(ours) = Certificate::from_der(&der) else {
-        return;
+        return rules;
     };
     let raw = RawX509::of(&ours);
     // OpenSSL's view, with one trailing dot removed from every name; the same certificate
@@ -471,7 +498,7 @@ pub fn hostname(data: &[u8]) {
     } else {
         match RawX509::from_der(&normalized_der) {
             Some(x) => x,
-            None => return,
+            None => return rules,
         }
     };
     // The decoded names are the ones written, when they were written as names and the
@@ -512,6 +539,9 @@ pub fn hostname(data: &[u8]) {
         assert_eq!(ours.ip_addresses(), ips, "iPAddress entries");
     }
     for host in description.hosts() {
-        check(&ours, &raw, &normalized, &host);
+        rules.extend(check(&ours, &raw, &normalized, &host));
     }
+    rules.sort_unstable();
+    rules.dedup();
+    rules
 }
