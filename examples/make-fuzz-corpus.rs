@@ -366,10 +366,26 @@ fn write_credential_seeds(dir: &Path) -> Result<(), Box<dyn std::error::Error>> 
         .build()?;
     let encrypted = ecdsa.encrypted_key_pem("fuzz")?;
     let seeds: Vec<(&str, u8, Vec<u8>)> = vec![
-        ("cred-ecdsa-chain-key", 3, [&ecdsa.chain_pem[..], &ecdsa.key_pem].concat()),
-        ("cred-rsa-chain-key", 3, [&rsa.chain_pem[..], &rsa.key_pem].concat()),
-        ("cred-mismatched", 3, [&rsa.chain_pem[..], &ecdsa.key_pem].concat()),
-        ("cred-encrypted", 3, [&ecdsa.chain_pem[..], &encrypted].concat()),
+        (
+            "cred-ecdsa-chain-key",
+            3,
+            [&ecdsa.chain_pem[..], &ecdsa.key_pem].concat(),
+        ),
+        (
+            "cred-rsa-chain-key",
+            3,
+            [&rsa.chain_pem[..], &rsa.key_pem].concat(),
+        ),
+        (
+            "cred-mismatched",
+            3,
+            [&rsa.chain_pem[..], &ecdsa.key_pem].concat(),
+        ),
+        (
+            "cred-encrypted",
+            3,
+            [&ecdsa.chain_pem[..], &encrypted].concat(),
+        ),
         ("cred-der-cert", 3, ecdsa.cert_der()),
         ("key-ecdsa-pem", 4, ecdsa.key_pem.clone()),
         ("key-rsa-pem", 4, rsa.key_pem.clone()),

@@ -97,13 +97,13 @@ pub fn run(body: Target, data: &[u8]) {
     unsafe { openssl_sys::ERR_clear_error() };
 }
 
-/// Run once when a fuzz target starts. With `SSLBRIDGE_FUZZ_CHECK_SEEDS=<seeds directory>`
-/// in the environment, first checks that the recorded seeds of the linked OpenSSL build replay
-/// exactly (see [`check_recorded_seeds`]) and aborts the process if they do not: fuzzing from
-/// recordings that no longer complete their handshakes would silently stay shallow.
-/// `scripts/fuzz-ci.sh` and `scripts/fuzz.sh check-seeds` set it.
+/// Run once when a fuzz target starts (the first run makes the contexts, before it reseeds).
+/// With `SSLBRIDGE_FUZZ_CHECK_SEEDS=<seeds directory>` in the environment, checks that the
+/// recorded seeds of the linked OpenSSL build replay exactly (see [`check_recorded_seeds`])
+/// and aborts the process if they do not: fuzzing from recordings that no longer complete
+/// their handshakes would silently stay shallow. `scripts/fuzz-ci.sh` and
+/// `scripts/fuzz.sh check-seeds` set it.
 pub fn init() {
-    scenarios::prepare();
     let Some(dir) = std::env::var_os("SSLBRIDGE_FUZZ_CHECK_SEEDS") else {
         return;
     };
