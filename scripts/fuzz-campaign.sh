@@ -42,6 +42,10 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 status=0
 wait "$pid" || status=$?
+# libFuzzer exits with 72 (its -interrupt_exitcode) when SIGINT stops it: the normal end here.
+if [ "$cpu" -ge "$limit" ] && [ "$status" -eq 72 ]; then
+  status=0
+fi
 wall=$(($(date +%s) - started))
 echo "campaign $target: ${cpu}s CPU in ${wall}s wall, exit $status" | tee -a "$log"
 grep -E '^stat::|^#[0-9]+ +DONE' "$log" | tail -n 8 || true
@@ -49,6 +53,5 @@ if ls "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$targ
   "artifacts/$target"/oom-* >/dev/null 2>&1; then
   echo "campaign $target: findings in fuzz/artifacts/$target/" >&2
 fi
-# libFuzzer exits 0 when stopped by SIGINT after printing its statistics; anything else is a
-# finding (or an error) the log shows.
+# Anything else is a finding (or an error) the log shows.
 exit "$status"
