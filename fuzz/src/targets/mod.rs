@@ -25,6 +25,7 @@ pub mod certificate;
 pub mod chaos;
 pub mod der;
 pub mod hostname;
+pub mod prompts;
 pub mod records;
 pub mod scenarios;
 
@@ -97,13 +98,15 @@ pub fn run(body: Target, data: &[u8]) {
     unsafe { openssl_sys::ERR_clear_error() };
 }
 
-/// Run once when a fuzz target starts (the first run makes the contexts, before it reseeds).
+/// Run once when a fuzz target starts (the first run makes the contexts, before it reseeds):
+/// makes OpenSSL's pass-phrase prompts fail instead of reading the terminal (see [`prompts`]).
 /// With `SSLBRIDGE_FUZZ_CHECK_SEEDS=<seeds directory>` in the environment, checks that the
 /// recorded seeds of the linked OpenSSL build replay exactly (see [`check_recorded_seeds`])
 /// and aborts the process if they do not: fuzzing from recordings that no longer complete
 /// their handshakes would silently stay shallow. `scripts/fuzz-ci.sh` and
 /// `scripts/fuzz.sh check-seeds` set it.
 pub fn init() {
+    prompts::refuse_password_prompts();
     let Some(dir) = std::env::var_os("SSLBRIDGE_FUZZ_CHECK_SEEDS") else {
         return;
     };
