@@ -4,7 +4,10 @@
 
 use super::keys;
 use super::records::Replay;
-use sslbridge::{Certificate, ClientOptions, Context, Digest, Verify};
+use sslbridge::{
+    Certificate, ClientOptions, Context, Digest, ServerOptions, SessionCacheMode, SslOptions,
+    Verify,
+};
 use std::sync::OnceLock;
 
 /// Fuzz target `certificate`. The first byte (modulo 5) says what the rest is: a DER
@@ -50,17 +53,12 @@ fn known_prompt(bytes: &[u8]) -> bool {
 /// when `chain` is set: the key decoders (PEM in every form, PKCS#8 and traditional DER) and
 /// the key-matches-certificate check, on a connection set up but never started. No password
 /// is given, so an encrypted key is refused before decryption: its iteration count comes from
-/// the input and could make one run take minutes.
+/// the input and could make one run take minutes. A chain and key that load are then a
+/// server's, in a handshake with a client that verifies them (see [`handshake`]).
 fn credentials(bytes: &[u8], chain: bool) -> Vec<Certificate> {
-    static CONTEXT: OnceLock<Context> = OnceLock::new();
-    let context = CONTEXT.get_or_init(|| {
-        Context::builder()
-            .ca_certificates_pem(keys::CA)
-            .build()
-            .expect("a client context")
-    });
+    let (client, _) = contexts();
     let mut options = ClientOptions::new()
-        .context(context.clone())
+        .context(client.clone())
         .verify(Verify::None)
         .private_key_pem(bytes);
     if chain {
@@ -68,8 +66,88 @@ fn credentials(bytes: &[u8], chain: bool) -> Vec<Certificate> {
     }
     if let Ok(tls) = options.start(Replay::new(Vec::new(), 1)) {
         assert!(tls.is_client());
+        if chain {
+            handshake(bytes);
+        }
     }
     Vec::new()
+}
+
+/// The client context (its verify callback accepts every certificate, so OpenSSL's chain
+/// verification runs every check on a chain instead of stopping at the first failure) and
+/// the server context (no certificate of its own; no session cache, no tickets: nothing
+/// carries over from one run to the next).
+fn contexts() -> &'static (Context, Context) {
+    static CONTEXTS: OnceLock<(Context, Context)> = OnceLock::new();
+    CONTEXTS.get_or_init(|| {
+        let client = Context::builder()
+            .ca_certificates_pem(keys::CA)
+            .verify_callback(|_, _, _, _| true)
+            .build()
+            .expect("the client context");
+        let server = Context::builder()
+            .ca_certificates_pem(keys::CA)
+            .session_cache_mode(SessionCacheMode::OFF)
+            .options(SslOptions::ALL | SslOptions::NO_TICKET)
+            .build()
+            .expect("the server context");
+        (client, server)
+    })
+}
+
+/// A handshake in which the server presents the chain in `bytes` (with the key in them) to a
+/// client that verifies it (`Verify::Optional`) for `localhost`: chain building, extension
+/// and purpose checks, signatures, name constraints and policies on the input's chain, and
+/// sslbridge's verify and hostname callbacks. One thread, both sides non-blocking, with
+/// deterministic randomness reset for the run.
+fn handshake(bytes: &[u8]) {
+    let (client_context, server_context) = contexts();
+    let (mut client_end, mut server_end) = sslbridge::duplex(1 << 16);
+    client_end.set_nonblocking(true);
+    server_end.set_nonblocking(true);
+    sslbridge::ensure_initialized_with_seed(super::CLIENT_SEED).expect("a seed");
+    let client = ClientOptions::new()
+        .context(client_context.clone())
+        .verify(Verify::Optional)
+        .hostname("localhost")
+        .start(client_end);
+    let server = ServerOptions::new()
+        .context(server_context.clone())
+        .certificate_chain_pem(bytes)
+        .private_key_pem(bytes)
+        .start(server_end);
+    let (Ok(mut client), Ok(mut server)) = (client, server) else {
+        return;
+    };
+    let (mut client_done, mut server_done) = (false, false);
+    for _ in 0..64 {
+        for (tls, done) in [
+            (&mut client as &mut dyn Handshake, &mut client_done),
+            (&mut server, &mut server_done),
+        ] {
+            if !*done {
+                match tls.step() {
+                    Ok(()) => *done = true,
+                    Err(e) if e.is_would_block() => {}
+                    Err(_) => return,
+                }
+            }
+        }
+        if client_done && server_done {
+            return;
+        }
+    }
+}
+
+/// One handshake step of either side.
+trait Handshake {
+    fn step(&mut self) -> Result<(), sslbridge::Error>;
+}
+
+impl<T: sslbridge::Transport> Handshake for sslbridge::SslStream<T> {
+    fn step(&mut self) -> Result<(), sslbridge::Error> {
+        self.handshake()
+    }
 }
 
 fn inspect_certificate(cert: &Certificate, selector: u8) {
