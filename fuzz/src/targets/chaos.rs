@@ -138,13 +138,18 @@ pub fn transport_chaos(data: &[u8]) {
     let (mut client_end, mut server_end) = sslbridge::duplex(1 << 20);
     client_end.set_nonblocking(true);
     server_end.set_nonblocking(true);
+    // The client verifies the server's chain and name (both valid), sends SNI and offers the
+    // configuration's ALPN protocols: no fault may turn any of that into a failure either.
     let client = ClientOptions::new()
         .context(client_ctx)
-        .verify(Verify::None)
+        .verify(Verify::Required)
+        .hostname(config.sni.unwrap_or("localhost"))
+        .alpn_protocols(config.client_alpn)
         .start(ChaosPlan::from_bytes(client_script).wrap(client_end))
         .expect("client set-up");
     let server = ServerOptions::new()
         .context(server_ctx)
+        .alpn_protocols(config.server_alpn)
         .start(ChaosTransport::from_bytes(server_end, server_script))
         .expect("server set-up");
     let mut sides = [
