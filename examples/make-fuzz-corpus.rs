@@ -292,6 +292,33 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
     scheduled("broken-pipe-on-write", 1, &[], &[fault(0b0001_1011, 900)]);
     scheduled("eof-mid-record", 2, &[fault(0b1110, 1500)], &[]);
     scheduled("eof-on-write", 3, &[fault(0b1111, 200)], &[]);
+    // TLS 1.3 KeyUpdates (the top bits of the script lengths), plain and under faults.
+    let key_update = |mut input: Vec<u8>, client: bool, server: bool| {
+        input[1] |= if client { 0x40 } else { 0 };
+        input[2] |= if server { 0x40 } else { 0 };
+        input
+    };
+    seeds.push((
+        "key-update-client",
+        key_update(chaos_input(0, &[], &[], &payload), true, false),
+    ));
+    seeds.push((
+        "key-update-both-one-byte-reads",
+        key_update(chaos_input(1, &[1, 0], &[1, 0], &payload), true, true),
+    ));
+    seeds.push((
+        "key-update-server-would-block",
+        key_update(
+            chaos_input(
+                4,
+                &with_seed([0x85, 0x85, 0, 200, 0, 200], 11),
+                &with_seed([0, 0, 0, 250, 0, 250], 12),
+                &payload,
+            ),
+            false,
+            true,
+        ),
+    ));
     // One plain run of every other configuration (see CHAOS_SCENARIOS).
     let plain: Vec<(String, Vec<u8>)> = (4..11u8)
         .map(|config| {

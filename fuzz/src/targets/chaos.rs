@@ -5,7 +5,7 @@ use super::reseed;
 use super::scenarios::{client_context, server_context, SCENARIOS};
 use super::CLIENT_SEED;
 use sslbridge::testing::{ChaosPlan, ChaosStats, ChaosTransport};
-use sslbridge::{ClientOptions, Error, MemoryPipe, ServerOptions, SslStream, Verify};
+use sslbridge::{ClientOptions, Error, MemoryPipe, Protocol, ServerOptions, SslStream, Verify};
 use std::io::{Read, Write};
 
 /// The scenarios (indices into [`SCENARIOS`]) whose configuration `transport_chaos` uses:
@@ -36,8 +36,21 @@ struct Side {
     phase: Phase,
     /// The client writes first and reads the echo; the server reads, then echoes.
     writes_first: bool,
+    /// Asks the peer for a TLS 1.3 KeyUpdate once the handshake is done (sent with the next
+    /// record this side writes; the peer answers with its own).
+    key_update: bool,
     received: Vec<u8>,
 }
+
+// libssl's `SSL_key_update` (TLS 1.3; not in openssl-sys).
+extern "C" {
+    fn SSL_key_update(
+        ssl: *mut openssl_sys::SSL,
+        update_type: std::os::raw::c_int,
+    ) -> std::os::raw::c_int;
+}
+/// `SSL_KEY_UPDATE_REQUESTED`: the peer must update its keys too.
+const SSL_KEY_UPDATE_REQUESTED: std::os::raw::c_int = 1;
 
 /// What one call did.
 enum Step {
@@ -56,6 +69,11 @@ impl Side {
         let result: Result<(), Error> = match self.phase {
             Phase::Done => return Step::Blocked,
             Phase::Handshake => self.tls.handshake().map(|()| {
+                if self.key_update && self.tls.protocol_version() == Some(Protocol::Tls1_3) {
+                    // SAFETY: the stream's SSL is live and its handshake is done.
+                    let ok = unsafe { SSL_key_update(self.tls.as_ptr(), SSL_KEY_UPDATE_REQUESTED) };
+                    assert_eq!(ok, 1, "SSL_key_update after the handshake");
+                }
                 self.phase = if self.writes_first {
                     Phase::Write(0)
                 } else {
@@ -117,7 +135,9 @@ impl Side {
 
 /// Fuzz target `transport_chaos`: a real client and server, one thread, over in-memory pipes
 /// each wrapped in a [`ChaosTransport`] scripted by the input. Layout: `[config] [client
-/// script length] [server script length] [client script] [server script] [payload]`.
+/// script length] [server script length] [client script] [server script] [payload]`; the
+/// top bits of the two length bytes (a length is at most 63) make the client, the server, or
+/// both request a TLS 1.3 KeyUpdate after the handshake.
 ///
 /// Asserts that the payload reaches the server once and in order and comes back the same
 /// way, and that any failure is an error a script injected (with that `io::ErrorKind`, or an
@@ -158,6 +178,7 @@ pub fn transport_chaos(data: &[u8]) {
             tls: client,
             phase: Phase::Handshake,
             writes_first: true,
+            key_update: at(1) & 0x40 != 0,
             received: Vec::new(),
         },
         Side {
@@ -165,6 +186,7 @@ pub fn transport_chaos(data: &[u8]) {
             tls: server,
             phase: Phase::Handshake,
             writes_first: false,
+            key_update: at(2) & 0x40 != 0,
             received: Vec::new(),
         },
     ];
