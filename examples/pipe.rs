@@ -1,3 +1,4 @@
+#![cfg_attr(not(unix), allow(unused))]
 //! TLS over a child process's pipes, on the fd fast path.
 //!
 //! The program re-executes itself as a child that runs a TLS server on its own stdin/stdout;
@@ -8,14 +9,18 @@
 //! ```
 use sslbridge::testing::TestPki;
 use sslbridge::{ClientOptions, Context, Pipes, ServerOptions, Verify};
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const CHILD_FLAG: &str = "--tls-server-on-stdio";
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("pipe: the fd fast path over a child's pipes needs Unix");
+}
+
+#[cfg(unix)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
@@ -25,6 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The parent: spawn ourselves, then be a TLS client over the child's stdout/stdin.
+#[cfg(unix)]
 fn parent(mebibytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let pki = TestPki::new()?;
     let server = pki.server(&["localhost"])?;
@@ -87,17 +93,17 @@ fn parent(mebibytes: usize) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The child: a TLS server on its own stdin/stdout, streaming the requested bytes.
+#[cfg(unix)]
 fn child() -> Result<(), Box<dyn std::error::Error>> {
     let chain = std::env::var("PIPE_DEMO_CHAIN")?;
     let key = std::env::var("PIPE_DEMO_KEY")?;
     let bytes: usize = std::env::var("PIPE_DEMO_BYTES")?.parse()?;
-    // Own copies of descriptors 0 and 1 as Files (Rust's Stdin/Stdout buffer internally).
-    let stdin = File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
-    let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    // The child's whole side: its stdin and stdout on the fd path (OpenSSL writes the
+    // descriptors itself, so Stdout's line buffer is never involved and nothing needs flushing).
     let mut tls = ServerOptions::new()
         .certificate_chain_pem(chain.as_bytes())
         .private_key_pem(key.as_bytes())
-        .accept(Pipes::new(stdin, stdout))?;
+        .accept(Pipes::from_fds(std::io::stdin(), std::io::stdout()))?;
     eprintln!(
         "child: server on stdin/stdout, fd fast path: {}",
         tls.uses_fd_fast_path()

@@ -1,6 +1,8 @@
 //! An HTTPS-ish test server, like `openssl s_server -www`: for each connection (one thread
 //! each) it reads the request up to the blank line, answers with a small HTTP/1.0 page naming
-//! the negotiated protocol and cipher in a single write, then closes with close_notify.
+//! the negotiated protocol and cipher in a single write, then closes with close_notify. A
+//! client that closes (close_notify) before sending a request gets our close_notify back and
+//! no page.
 //!
 //! ```text
 //! cargo run --example server -- --port 4433                # in-memory test certificate
@@ -119,12 +121,21 @@ fn serve(
     tls.close()
 }
 
+/// Reads the request up to its blank line and answers it in one write.
 fn respond(tls: &mut SslStream<TcpStream>) -> Result<(), sslbridge::Error> {
     let mut request_lines = 0;
     let mut line = String::new();
     loop {
         line.clear();
-        if tls.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
+        // Ok(0) is the client's close_notify: a clean end, not a truncation.
+        if tls.read_line(&mut line)? == 0 {
+            if request_lines == 0 {
+                // No request, so no page: serve() answers the close_notify with ours.
+                return Ok(());
+            }
+            break;
+        }
+        if line.trim_end().is_empty() {
             break;
         }
         request_lines += 1;

@@ -1,112 +1,19 @@
-//! Per-connection state reached from OpenSSL callbacks (through the `SSL`'s ex_data) and the
-//! callbacks themselves: certificate verification with hostname checking, and server-side
-//! ALPN selection.
+//! The C trampolines OpenSSL calls during a handshake: certificate verification with
+//! hostname checking, server-side ALPN selection and SNI, key logging, and the message
+//! callback. Each finds the connection's state (or the context's) through a typed ex-data
+//! slot, runs the Rust callback inside `catch_unwind`, and parks a panic for the stream.
 
-use crate::bio::BioState;
-use crate::error::{c_string, Error};
+use crate::error::Error;
+use crate::ffi::openssl::c_string;
+use crate::stream::connection::connection;
+use crate::util::park_panic;
 use crate::x509::verify_hostname;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::{SSL, X509_STORE_CTX};
-use std::any::Any;
 use std::os::raw::{c_int, c_uchar, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
 
-use crate::context::Context;
-
-/// Chooses the ALPN protocol from the client's offer (in the client's order); `None` selects
-/// nothing.
-pub type AlpnCallback = dyn Fn(&[&str]) -> Option<String> + Send + Sync + 'static;
-
-/// Picks the context (certificate, key, settings) for the server name a client requested;
-/// `None` keeps the stream's own.
-pub type SniCallback = dyn Fn(&str) -> Option<Context> + Send + Sync + 'static;
-
-/// Receives NSS key log lines (the `SSLKEYLOGFILE` format), without the trailing newline.
-pub type KeylogCallback = dyn Fn(&str) + Send + Sync + 'static;
-
-/// `X509_V_ERR_HOSTNAME_MISMATCH`.
-const X509_V_ERR_HOSTNAME_MISMATCH: c_int = 62;
-/// `X509_V_ERR_APPLICATION_VERIFICATION`: a callback rejected an otherwise valid chain.
-const X509_V_ERR_APPLICATION_VERIFICATION: c_int = 50;
-
-/// Everything a stream shares with OpenSSL's callbacks. Boxed by the stream, so its address
-/// is stable while the `SSL` points at it.
-pub(crate) struct Connection {
-    pub(crate) bio: BioState,
-    /// Client only: the host name to check the leaf against, when verification is on.
-    pub(crate) check_hostname: Option<String>,
-    /// The first verification failure, returned instead of OpenSSL's generic error.
-    pub(crate) verify_failure: Option<Error>,
-    /// Server only: ALPN protocols in preference order, in wire format.
-    pub(crate) alpn_server: Option<Vec<u8>>,
-    /// Server only: a closure choosing the ALPN protocol from the client's list.
-    pub(crate) alpn_select: Option<Arc<AlpnCallback>>,
-    /// Server only: fail the handshake (no_application_protocol) when nothing matches.
-    pub(crate) alpn_required: bool,
-    /// Server only: picks a context by the requested server name.
-    pub(crate) sni_callback: Option<Arc<SniCallback>>,
-    /// The context the SNI callback switched to, kept alive with the connection.
-    pub(crate) sni_context: Option<Context>,
-    /// A panic caught in a non-BIO callback.
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
-}
-
-impl Connection {
-    pub(crate) fn new(bio: BioState) -> Connection {
-        Connection {
-            bio,
-            check_hostname: None,
-            verify_failure: None,
-            alpn_server: None,
-            alpn_select: None,
-            alpn_required: false,
-            sni_callback: None,
-            sni_context: None,
-            panic: None,
-        }
-    }
-
-    /// A panic from any callback, to resume once OpenSSL has returned.
-    pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
-        self.bio.panic.take().or_else(|| self.panic.take())
-    }
-}
-
-/// The ex_data index under which an `SSL` points to its [`Connection`].
-pub(crate) fn connection_index() -> c_int {
-    static INDEX: OnceLock<c_int> = OnceLock::new();
-    *INDEX.get_or_init(|| {
-        crate::ensure_initialized();
-        // SAFETY: registering an index without callbacks; the stream owns the data.
-        let idx = unsafe {
-            openssl_sys::CRYPTO_get_ex_new_index(
-                openssl_sys::CRYPTO_EX_INDEX_SSL,
-                0,
-                std::ptr::null_mut(),
-                None,
-                None,
-                None,
-            )
-        };
-        assert!(idx >= 0, "CRYPTO_get_ex_new_index failed");
-        idx
-    })
-}
-
-/// The connection behind `ssl`, if it is one of ours.
-///
-/// # Safety
-/// `ssl` is live, and no other reference to its `Connection` is active (OpenSSL is inside a
-/// call made by the stream, which does not touch the connection meanwhile).
-unsafe fn connection<'a>(ssl: *mut SSL) -> Option<&'a mut Connection> {
-    // SAFETY: per the function contract; the slot holds null or our Connection.
-    unsafe {
-        openssl_sys::SSL_get_ex_data(ssl, connection_index())
-            .cast::<Connection>()
-            .as_mut()
-    }
-}
+use crate::verify_code::{APPLICATION_VERIFICATION, HOSTNAME_MISMATCH};
 
 /// The verify callback installed on every stream's `SSL`.
 pub(crate) extern "C" fn verify_trampoline(
@@ -142,10 +49,7 @@ pub(crate) extern "C" fn verify_trampoline(
             match catch_unwind(AssertUnwindSafe(|| callback(ok, code, depth, &cert))) {
                 Ok(verdict) => {
                     if !verdict && code == openssl_sys::X509_V_OK {
-                        openssl_sys::X509_STORE_CTX_set_error(
-                            store,
-                            X509_V_ERR_APPLICATION_VERIFICATION,
-                        );
+                        openssl_sys::X509_STORE_CTX_set_error(store, APPLICATION_VERIFICATION);
                     }
                     if verdict && !ok {
                         // The application accepts what OpenSSL rejected.
@@ -154,11 +58,8 @@ pub(crate) extern "C" fn verify_trampoline(
                     ok = verdict;
                 }
                 Err(payload) => {
-                    conn.panic = Some(payload);
-                    openssl_sys::X509_STORE_CTX_set_error(
-                        store,
-                        X509_V_ERR_APPLICATION_VERIFICATION,
-                    );
+                    park_panic(&mut conn.panic, payload);
+                    openssl_sys::X509_STORE_CTX_set_error(store, APPLICATION_VERIFICATION);
                     return 0;
                 }
             }
@@ -168,7 +69,7 @@ pub(crate) extern "C" fn verify_trampoline(
             if let Some(host) = conn.check_hostname.as_deref() {
                 let cert = crate::x509::CertificateRef::from_ptr(cert_ptr);
                 if let Err(e) = verify_hostname(cert, host) {
-                    openssl_sys::X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
+                    openssl_sys::X509_STORE_CTX_set_error(store, HOSTNAME_MISMATCH);
                     conn.verify_failure.get_or_insert(e);
                     return 0;
                 }
@@ -187,6 +88,7 @@ pub(crate) extern "C" fn verify_trampoline(
                 text: c_string(openssl_sys::X509_verify_cert_error_string(code as _)),
                 depth,
                 subject,
+                verified_by: conn.side,
             });
         }
         ok as c_int
@@ -215,7 +117,7 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
         match catch_unwind(AssertUnwindSafe(|| callback(&names))) {
             Ok(choice) => choice.map(String::into_bytes),
             Err(payload) => {
-                conn.panic = Some(payload);
+                park_panic(&mut conn.panic, payload);
                 return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
             }
         }
@@ -296,14 +198,17 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
         Ok(Some(ctx)) => {
             // SSL_set_SSL_CTX switches certificate, key and session id context only; bring
             // the new context's verification settings along, as its docs promise.
-            // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx.
+            // SAFETY: both are live; SSL_set_SSL_CTX takes its own reference to ctx, and
+            // returns null (out of memory) without switching.
             unsafe {
-                openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr());
+                if openssl_sys::SSL_set_SSL_CTX(ssl, ctx.as_ptr()).is_null() {
+                    return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
+                }
                 let mode = openssl_sys::SSL_CTX_get_verify_mode(ctx.as_ptr());
                 openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
-                crate::ffi::SSL_set_verify_depth(
+                crate::ffi::openssl::SSL_set_verify_depth(
                     ssl,
-                    crate::ffi::SSL_CTX_get_verify_depth(ctx.as_ptr()),
+                    crate::ffi::openssl::SSL_CTX_get_verify_depth(ctx.as_ptr()),
                 );
             }
             conn.sni_context = Some(ctx);
@@ -311,9 +216,38 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
         }
         Ok(None) => openssl_sys::SSL_TLSEXT_ERR_OK,
         Err(payload) => {
-            conn.panic = Some(payload);
+            park_panic(&mut conn.panic, payload);
             openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL
         }
+    }
+}
+
+/// `SSL3_RT_HEADER`: the message callback's content type for a record header.
+const RECORD_HEADER: c_int = 256;
+
+/// The message callback, installed for the handshake only: keeps the first record header
+/// received, which explains a failure when the peer does not speak TLS (on the fd path it is
+/// all sslbridge can see of the peer's bytes).
+pub(crate) unsafe extern "C" fn message_trampoline(
+    write_p: c_int,
+    _version: c_int,
+    content_type: c_int,
+    buf: *const c_void,
+    len: usize,
+    ssl: *mut SSL,
+    _arg: *mut c_void,
+) {
+    if write_p != 0 || content_type != RECORD_HEADER || buf.is_null() {
+        return;
+    }
+    // SAFETY: OpenSSL calls this inside an SSL_* call on one of our SSLs.
+    let Some(conn) = (unsafe { connection(ssl) }) else {
+        return;
+    };
+    if conn.first_header.is_empty() {
+        // SAFETY: OpenSSL passes `len` readable bytes at `buf` for the duration of the call.
+        let header = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
+        conn.first_header = header.to_vec();
     }
 }
 

@@ -2,7 +2,8 @@
 //! into an `SSL_CTX` or an `SSL`.
 
 use crate::error::{cvt, Error, ErrorStack};
-use crate::ffi;
+use crate::ffi::openssl as ffi;
+use crate::util::{looks_like_pem, read_file};
 use crate::x509::{read_bio, Certificate};
 use foreign_types::ForeignType;
 use openssl_sys::{EVP_PKEY, SSL, SSL_CTX};
@@ -10,17 +11,26 @@ use std::any::Any;
 use std::os::raw::{c_char, c_int, c_long, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Supplies the password of an encrypted private key. The argument is OpenSSL's `rwflag`:
 /// `true` when the key is being written (encrypted), `false` when it is being read.
 pub type PasswordCallback = dyn Fn(bool) -> Vec<u8> + Send + Sync + 'static;
 
 foreign_types::foreign_type! {
-    /// An owned `EVP_PKEY`.
+    /// An owned `EVP_PKEY` (reference counted: `clone` shares the key, as contexts rebuilt
+    /// from one another do).
     pub(crate) unsafe type PrivateKey: Send + Sync {
         type CType = EVP_PKEY;
         fn drop = openssl_sys::EVP_PKEY_free;
+        fn clone = pkey_up_ref;
     }
+}
+
+unsafe fn pkey_up_ref(key: *mut EVP_PKEY) -> *mut EVP_PKEY {
+    // SAFETY: the caller (foreign_types' Clone) passes a live EVP_PKEY.
+    unsafe { openssl_sys::EVP_PKEY_up_ref(key) };
+    key
 }
 
 /// The password source while OpenSSL decodes a key.
@@ -41,7 +51,8 @@ unsafe extern "C" fn password_trampoline(
     let Some(callback) = source.callback else {
         return -1;
     };
-    match catch_unwind(AssertUnwindSafe(|| callback(rwflag != 0))) {
+    // The password is wiped as soon as OpenSSL has its copy.
+    match catch_unwind(AssertUnwindSafe(|| Zeroizing::new(callback(rwflag != 0)))) {
         Ok(password) => {
             let n = password.len().min(size.max(0) as usize);
             // SAFETY: OpenSSL's buffer holds `size` bytes and n <= size.
@@ -49,15 +60,10 @@ unsafe extern "C" fn password_trampoline(
             n as c_int
         }
         Err(payload) => {
-            source.panic = Some(payload);
+            crate::util::park_panic(&mut source.panic, payload);
             -1
         }
     }
-}
-
-/// Whether the bytes look like PEM (a `-----BEGIN` line) rather than DER.
-pub(crate) fn looks_like_pem(data: &[u8]) -> bool {
-    data.windows(10).take(4096).any(|w| w == b"-----BEGIN")
 }
 
 /// Decodes a private key: PEM (PKCS#8, traditional, encrypted or not) or DER (PKCS#8 plain
@@ -66,8 +72,8 @@ pub(crate) fn load_private_key(
     data: &[u8],
     password: Option<&PasswordCallback>,
 ) -> Result<PrivateKey, Error> {
-    crate::ensure_initialized();
-    ErrorStack::clear();
+    crate::init::ensure_initialized();
+    let _queue = crate::error::QueueScope::enter();
     let mut source = PasswordSource {
         callback: password,
         panic: None,
@@ -129,15 +135,35 @@ pub(crate) fn load_private_key(
     Ok(unsafe { PrivateKey::from_ptr(key) })
 }
 
-/// Reads a file, naming it in the error.
-pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
-    std::fs::read(path)
-        .map_err(|e| Error::InvalidArgument(format!("cannot read {what} {}: {e}", path.display())))
+/// Decodes a certificate chain: PEM (leaf first), or a single DER certificate.
+pub(crate) fn load_chain(data: &[u8]) -> Result<Vec<Certificate>, Error> {
+    if looks_like_pem(data) {
+        Certificate::stack_from_pem(data)
+    } else {
+        Ok(vec![Certificate::from_der(data)?])
+    }
+}
+
+/// Reads and decodes a certificate chain file (PEM or DER).
+pub(crate) fn load_chain_file(path: &Path) -> Result<Vec<Certificate>, Error> {
+    let data = read_file(path, "certificate chain file")?;
+    load_chain(&data).map_err(|e| with_path(e, path))
+}
+
+/// Reads and decodes a private key file; the file's bytes are wiped once decoded.
+pub(crate) fn load_private_key_file(
+    path: &Path,
+    password: Option<&PasswordCallback>,
+) -> Result<PrivateKey, Error> {
+    let data = Zeroizing::new(read_file(path, "private key file")?);
+    load_private_key(&data, password).map_err(|e| with_path(e, path))
 }
 
 /// Where credentials are installed: a whole context or one connection.
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
+    /// A context being built, that no other thread can reach yet: a built context never
+    /// changes (OpenSSL forbids changing an `SSL_CTX` that connections are made from).
     Context(*mut SSL_CTX),
     Connection(*mut SSL),
 }
@@ -159,7 +185,7 @@ impl Target {
                     for cert in rest {
                         crate::error::cvt_long(openssl_sys::SSL_CTX_ctrl(
                             ctx,
-                            ffi::SSL_CTRL_CHAIN_CERT,
+                            openssl_sys::SSL_CTRL_CHAIN_CERT,
                             1,
                             cert.as_ptr().cast(),
                         ))?;
@@ -171,7 +197,7 @@ impl Target {
                     for cert in rest {
                         crate::error::cvt_long(openssl_sys::SSL_ctrl(
                             ssl,
-                            ffi::SSL_CTRL_CHAIN_CERT,
+                            openssl_sys::SSL_CTRL_CHAIN_CERT,
                             1,
                             cert.as_ptr().cast(),
                         ))?;
@@ -206,17 +232,12 @@ impl Target {
 
     /// Loads a chain from PEM bytes, or a single DER certificate.
     pub(crate) fn use_chain_bytes(self, data: &[u8]) -> Result<(), Error> {
-        let chain = if looks_like_pem(data) {
-            Certificate::stack_from_pem(data)?
-        } else {
-            vec![Certificate::from_der(data)?]
-        };
-        self.use_chain(&chain)
+        self.use_chain(&load_chain(data)?)
     }
 
     pub(crate) fn use_chain_file(self, path: &Path) -> Result<(), Error> {
-        let data = read_file(path, "certificate chain file")?;
-        self.use_chain_bytes(&data).map_err(|e| with_path(e, path))
+        let chain = load_chain_file(path)?;
+        self.use_chain(&chain).map_err(|e| with_path(e, path))
     }
 
     pub(crate) fn use_key_bytes(
@@ -233,9 +254,8 @@ impl Target {
         path: &Path,
         password: Option<&PasswordCallback>,
     ) -> Result<(), Error> {
-        let data = read_file(path, "private key file")?;
-        self.use_key_bytes(&data, password)
-            .map_err(|e| with_path(e, path))
+        let key = load_private_key_file(path, password)?;
+        self.use_key(&key).map_err(|e| with_path(e, path))
     }
 }
 
@@ -249,7 +269,8 @@ fn key_mismatch(e: Error) -> Error {
     }
 }
 
-fn with_path(e: Error, path: &Path) -> Error {
+/// Adds "while loading PATH" to an OpenSSL error.
+pub(crate) fn with_path(e: Error, path: &Path) -> Error {
     match e {
         Error::Ssl(mut stack) => {
             stack.push_hint(format!("while loading {}", path.display()));

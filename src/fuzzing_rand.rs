@@ -169,17 +169,3 @@ unsafe extern "C" fn bytes(buf: *mut c_uchar, num: c_int) -> c_int {
 unsafe extern "C" fn status() -> c_int {
     1
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reseeding_replays_the_same_bytes() {
-        crate::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
-        let a = crate::random_bytes(100).unwrap();
-        crate::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
-        let b = crate::random_bytes(100).unwrap();
-        assert_eq!(a, b);
-        crate::ensure_initialized_with_seed(b"another sixteen bytes").unwrap();
-        assert_ne!(crate::random_bytes(100).unwrap(), a);
-    }
-}

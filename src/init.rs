@@ -14,6 +14,8 @@ static INIT: Once = Once::new();
 /// sslbridge::ensure_initialized();
 /// sslbridge::ensure_initialized(); // a second call does nothing
 /// ```
+#[doc(alias = "OPENSSL_init_ssl")]
+#[doc(alias = "ensure-initialized")]
 pub fn ensure_initialized() {
     INIT.call_once(|| {
         openssl_sys::init();
@@ -32,6 +34,7 @@ pub fn ensure_initialized() {
 /// assert!(sslbridge::ensure_initialized_with_seed(b"short").is_err());
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "RAND_seed")]
 pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
     if seed.len() < 16 {
         return Err(Error::InvalidArgument(format!(
@@ -43,9 +46,9 @@ pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
     let len = c_int::try_from(seed.len())
         .map_err(|_| Error::InvalidArgument("the seed is larger than 2 GiB".into()))?;
     // SAFETY: the pointer and length describe the `seed` slice, which outlives the call.
-    unsafe { crate::ffi::RAND_seed(seed.as_ptr().cast(), len) };
+    unsafe { crate::ffi::openssl::RAND_seed(seed.as_ptr().cast(), len) };
     // SAFETY: RAND_status only reads the generator's state.
-    if unsafe { crate::ffi::RAND_status() } != 1 {
+    if unsafe { openssl_sys::RAND_status() } != 1 {
         return Err(Error::Initialize(
             "OpenSSL's random generator is not seeded after RAND_seed".into(),
         ));
@@ -60,6 +63,8 @@ pub fn ensure_initialized_with_seed(seed: &[u8]) -> Result<(), Error> {
 /// assert_eq!(key.len(), 32);
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
+#[doc(alias = "RAND_bytes")]
+#[doc(alias = "random-bytes")]
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, Error> {
     ensure_initialized();
     let mut out = vec![0u8; n];
@@ -75,10 +80,27 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, Error> {
 /// ```
 /// assert!(sslbridge::openssl_version().starts_with("OpenSSL"));
 /// ```
+#[doc(alias = "OpenSSL_version")]
 pub fn openssl_version() -> &'static str {
     ensure_initialized();
     // SAFETY: OpenSSL_version returns a static NUL-terminated string.
     unsafe { CStr::from_ptr(openssl_sys::OpenSSL_version(openssl_sys::OPENSSL_VERSION)) }
         .to_str()
         .unwrap_or("OpenSSL (unknown version)")
+}
+
+/// With the `fuzzing` feature, seeding resets the generator (see `fuzzing_rand`).
+#[cfg(all(test, feature = "fuzzing", fuzzing))]
+mod fuzzing_tests {
+    #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
+    fn reseeding_replays_the_same_bytes() {
+        super::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
+        let a = super::random_bytes(100).unwrap();
+        super::ensure_initialized_with_seed(b"sixteen byte seed!").unwrap();
+        let b = super::random_bytes(100).unwrap();
+        assert_eq!(a, b);
+        super::ensure_initialized_with_seed(b"another sixteen bytes").unwrap();
+        assert_ne!(super::random_bytes(100).unwrap(), a);
+    }
 }

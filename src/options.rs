@@ -1,51 +1,67 @@
 //! `ClientOptions` and `ServerOptions`: how a stream is set up (cl+ssl's
-//! `make-ssl-client-stream` / `make-ssl-server-stream` keywords).
+//! `make-ssl-client-stream` / `make-ssl-server-stream` keywords), and [`Verify`], how a
+//! client checks its server, with its process-wide default. The options only collect what is
+//! asked for; `stream::setup` builds the stream.
 
-use crate::bio::{attach_descriptor_bios, new_transport_bio, BioState};
-use crate::callbacks::{
-    alpn_wire, connection_index, verify_trampoline, AlpnCallback, Connection, SniCallback,
-};
-use crate::context::{c_str, Context, ContextRef};
-use crate::credentials::{PasswordCallback, Target};
-use crate::error::{cvt, cvt_p, Error};
-use crate::fd::{descriptors_of, Descriptor};
-use crate::global::{client_verify_default, global_context, Verify};
+use crate::context::{Context, VerifyMode};
+use crate::error::Error;
 use crate::session::Session;
-use crate::stream::{CloseCallback, IoMode, SslStream, StreamParts};
+use crate::stream::setup::{self, ClientSide, Common, ServerSide, Source};
+use crate::stream::SslStream;
+#[cfg(unix)]
+use crate::transport::Descriptor;
 use crate::transport::Transport;
-use foreign_types::ForeignType;
-use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use zeroize::Zeroizing;
 
-/// Default size of the plaintext buffer behind `BufRead`.
-const DEFAULT_INPUT_BUFFER: usize = 16 * 1024;
-
-/// Certificate, key and the rest that clients and servers configure alike.
-#[derive(Default)]
-struct Common {
-    context: Option<Context>,
-    alpn: Vec<String>,
-    chain: Option<Source>,
-    key: Option<Source>,
-    password: Option<String>,
-    cipher_list: Option<String>,
-    on_close: Option<CloseCallback>,
-    input_buffer_size: Option<usize>,
-    output_buffer_size: usize,
-    read_ahead: Option<usize>,
-    ignore_unexpected_eof: bool,
-    /// `None` means the default: use the fd fast path when the transport has descriptors.
-    unwrap_fd: Option<bool>,
-    timeout: Option<Duration>,
-    /// `None` means the default: release idle buffers.
-    release_buffers: Option<bool>,
+/// How a client checks the server it connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Verify {
+    /// Check nothing: any certificate, or none, is accepted. Only for testing or when the
+    /// protocol above authenticates the peer.
+    None,
+    /// Verify the chain and the hostname when the server presents a certificate.
+    Optional,
+    /// Require a certificate that chain-verifies against the trusted roots and matches the
+    /// hostname (DNS name or IP address). The default.
+    Required,
 }
 
-enum Source {
-    File(PathBuf),
-    Pem(Vec<u8>),
+static CLIENT_VERIFY_DEFAULT: AtomicU8 = AtomicU8::new(2);
+
+/// The [`Verify`] a client uses when its options do not say; initially [`Verify::Required`].
+///
+/// ```
+/// assert_eq!(sslbridge::client_verify_default(), sslbridge::Verify::Required);
+/// ```
+#[doc(alias = "*make-ssl-client-stream-verify-default*")]
+pub fn client_verify_default() -> Verify {
+    match CLIENT_VERIFY_DEFAULT.load(Ordering::Relaxed) {
+        0 => Verify::None,
+        1 => Verify::Optional,
+        _ => Verify::Required,
+    }
+}
+
+/// Changes the process-wide client default (cl+ssl's
+/// `*make-ssl-client-stream-verify-default*`). Affects clients created afterwards.
+///
+/// ```no_run
+/// // A test harness talking only to its own self-signed servers:
+/// sslbridge::set_client_verify_default(sslbridge::Verify::None);
+/// ```
+#[doc(alias = "*make-ssl-client-stream-verify-default*")]
+pub fn set_client_verify_default(verify: Verify) {
+    let v = match verify {
+        Verify::None => 0,
+        Verify::Optional => 1,
+        Verify::Required => 2,
+    };
+    CLIENT_VERIFY_DEFAULT.store(v, Ordering::Relaxed);
 }
 
 macro_rules! common_setters {
@@ -58,12 +74,14 @@ macro_rules! common_setters {
         }
 
         /// ALPN protocols, in preference order (e.g. `&["h2", "http/1.1"]`).
+        #[doc(alias = "SSL_set_alpn_protos")]
         pub fn alpn_protocols(mut self, protocols: &[&str]) -> Self {
             self.common.alpn = protocols.iter().map(|p| p.to_string()).collect();
             self
         }
 
         /// A PEM file with this side's certificate followed by its chain.
+        #[doc(alias = "SSL_use_certificate_chain_file")]
         pub fn certificate_file(mut self, path: impl Into<PathBuf>) -> Self {
             self.common.chain = Some(Source::File(path.into()));
             self
@@ -71,31 +89,35 @@ macro_rules! common_setters {
 
         /// This side's private key file (PEM or DER, optionally encrypted; see
         /// [`password`](Self::password)).
+        #[doc(alias = "SSL_use_PrivateKey_file")]
         pub fn private_key_file(mut self, path: impl Into<PathBuf>) -> Self {
             self.common.key = Some(Source::File(path.into()));
             self
         }
 
         /// This side's certificate and chain as PEM text.
+        #[doc(alias = "SSL_use_certificate")]
         pub fn certificate_chain_pem(mut self, pem: &[u8]) -> Self {
-            self.common.chain = Some(Source::Pem(pem.to_vec()));
+            self.common.chain = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
         }
 
         /// This side's private key as PEM text (or DER bytes), optionally encrypted.
+        #[doc(alias = "SSL_use_PrivateKey")]
         pub fn private_key_pem(mut self, pem: &[u8]) -> Self {
-            self.common.key = Some(Source::Pem(pem.to_vec()));
+            self.common.key = Some(Source::Pem(Zeroizing::new(pem.to_vec())));
             self
         }
 
         /// The password of an encrypted private key; without it the context's
         /// `pem_password_callback` is asked.
         pub fn password(mut self, password: &str) -> Self {
-            self.common.password = Some(password.to_string());
+            self.common.password = Some(Zeroizing::new(password.as_bytes().to_vec()));
             self
         }
 
         /// The TLS 1.2 cipher list for this connection (`SSL_set_cipher_list`).
+        #[doc(alias = "SSL_set_cipher_list")]
         pub fn cipher_list(mut self, ciphers: &str) -> Self {
             self.common.cipher_list = Some(ciphers.to_string());
             self
@@ -114,8 +136,10 @@ macro_rules! common_setters {
         }
 
         /// Buffer writes up to this many bytes and send them as one record on `flush` or when
-        /// full (default 0: every `write` is sent at once). Unflushed data is lost on drop;
-        /// use [`SslStream::close`] or `flush`.
+        /// full (default 0: every `write` is sent at once). Like `BufWriter`, dropping the
+        /// stream makes one best-effort flush of what is buffered (errors ignored; on a
+        /// blocking transport it may block); [`SslStream::close`] or `flush` report errors. The
+        /// async stream cannot flush in `Drop`: flush or shut it down first.
         pub fn output_buffer_size(mut self, size: usize) -> Self {
             self.common.output_buffer_size = size;
             self
@@ -123,6 +147,7 @@ macro_rules! common_setters {
 
         /// How many bytes the custom BIO may read from the transport at once (default 34 KiB,
         /// two full records).
+        #[doc(alias = "SSL_set_read_ahead")]
         pub fn read_ahead_size(mut self, size: usize) -> Self {
             self.common.read_ahead = Some(size);
             self
@@ -133,19 +158,54 @@ macro_rules! common_setters {
         /// [`Descriptor`](crate::Descriptor), [`FdTransport`](crate::FdTransport), `File`):
         /// OpenSSL then reads and writes the descriptor itself. Default `true`; `false`
         /// forces the custom BIO (the transport's `Read`/`Write` are called).
+        ///
+        /// OpenSSL works on the stream's own duplicate of the descriptor (`F_DUPFD_CLOEXEC`,
+        /// closed with the stream), so nothing done to the transport through
+        /// [`SslStream::get_mut`] can point it at another file. On the fd path OpenSSL writes
+        /// without `MSG_NOSIGNAL`: Rust programs ignore `SIGPIPE` by default (a vanished peer is
+        /// `BrokenPipe`), a C program hosting sslbridge must ignore it itself.
         pub fn unwrap_fd(mut self, unwrap: bool) -> Self {
             self.common.unwrap_fd = Some(unwrap);
             self
         }
 
         /// Bounds the handshake and each later read and write (see
-        /// [`SslStream::set_read_timeout`]). On a descriptor sslbridge knows, it is enforced
-        /// with `poll` on a non-blocking descriptor (a blocking socket still behaves as
-        /// blocking to you); on other transports the transport's own timeouts govern and its
-        /// `TimedOut`/`WouldBlock` is reported as [`Error::Timeout`].
+        /// [`SslStream::set_read_timeout`]); expiry is [`Error::Timeout`].
+        ///
+        /// A deadline is enforced or refused, never ignored. It is enforced on the transports
+        /// whose waits sslbridge controls: descriptors it knows (`TcpStream`, `UnixStream`,
+        /// [`Pipes`](crate::Pipes) of descriptors, [`Descriptor`],
+        /// [`FdTransport`](crate::FdTransport); on either path, with `poll` on a non-blocking
+        /// descriptor, while a blocking socket still behaves as blocking to you) and
+        /// [`MemoryPipe`](crate::MemoryPipe). On any other transport (a `BufReader<TcpStream>`
+        /// inside `Pipes::new`, your own wrapper) `start`/`connect`/`accept` fail with
+        /// [`Error::InvalidArgument`] before any I/O: give sslbridge the descriptor instead, or
+        /// set the transport's own timeouts (its `TimedOut` is reported as [`Error::Timeout`],
+        /// and so is its `WouldBlock` during a blocking `connect`/`accept`). The async streams
+        /// refuse it too: use `tokio::time::timeout`.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use sslbridge::{ClientOptions, Error, Pipes};
+        /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+        /// // A wrapper sslbridge cannot see through: refused, before any I/O.
+        /// let wrapped = Pipes::new(std::io::BufReader::new(a.try_clone()?), a);
+        /// let refused = ClientOptions::new()
+        ///     .hostname("localhost")
+        ///     .timeout(Duration::from_secs(1))
+        ///     .start(wrapped);
+        /// assert!(matches!(refused, Err(Error::InvalidArgument(_))));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn timeout(mut self, timeout: Duration) -> Self {
             self.common.timeout = Some(timeout);
             self
+        }
+
+        /// Whether a blocking-style timeout was set (refused by the async streams).
+        #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+        pub(crate) fn has_timeout(&self) -> bool {
+            self.common.timeout.is_some()
         }
 
         /// Whether OpenSSL frees its record buffers whenever they are empty
@@ -153,6 +213,7 @@ macro_rules! common_setters {
         /// about half the memory rust-openssl's does. `false` keeps them allocated, which saves
         /// an allocation per record (about 7% of the instructions of a stream of 1 KiB writes,
         /// under 1% with 16 KiB writes); sslbridge still frees them once after the handshake.
+        #[doc(alias = "SSL_MODE_RELEASE_BUFFERS")]
         pub fn release_buffers(mut self, release: bool) -> Self {
             self.common.release_buffers = Some(release);
             self
@@ -161,6 +222,7 @@ macro_rules! common_setters {
         /// Treat a transport EOF without close_notify as a clean end (`Ok(0)`) instead of
         /// [`Error::UnexpectedEof`]. Only safe when the protocol above detects truncation
         /// itself (e.g. HTTP with Content-Length).
+        #[doc(alias = "SSL_OP_IGNORE_UNEXPECTED_EOF")]
         pub fn ignore_unexpected_eof(mut self, ignore: bool) -> Self {
             self.common.ignore_unexpected_eof = ignore;
             self
@@ -187,6 +249,8 @@ pub struct ClientOptions {
     common: Common,
     hostname: Option<String>,
     verify: Option<Verify>,
+    /// `None` means the default: check the name when verifying.
+    verify_hostname: Option<bool>,
     session: Option<Session>,
 }
 
@@ -198,20 +262,55 @@ impl ClientOptions {
 
     /// The server's name: sent as SNI (for DNS names) and checked against its certificate
     /// (DNS name or IP address) when verifying.
+    #[doc(alias = "SSL_set_tlsext_host_name")]
     pub fn hostname(mut self, hostname: &str) -> Self {
         self.hostname = Some(hostname.to_string());
         self
     }
 
     /// How to check the server; default [`client_verify_default`]. This decides for the
-    /// client whatever the context's verify mode says.
+    /// client whatever the context's verify mode says. [`Verify::Required`] and
+    /// [`Verify::Optional`] check the certificate against the [`hostname`](Self::hostname),
+    /// so they need one (or an explicit [`verify_hostname(false)`](Self::verify_hostname)).
+    #[doc(alias = "SSL_set_verify")]
     pub fn verify(mut self, verify: Verify) -> Self {
         self.verify = Some(verify);
         self
     }
 
+    /// Whether verification checks the server's certificate against the
+    /// [`hostname`](Self::hostname); default `true`.
+    ///
+    /// A verifying client without a host name fails at `start`/`connect` with
+    /// [`Error::InvalidArgument`]: a chain that verifies proves only that *some* trusted CA
+    /// issued the certificate, to anyone. `verify_hostname(false)` is the explicit opt-out:
+    /// chain verification only, like cl+ssl when `:hostname` is nil. Use it only when the
+    /// trusted roots issue certificates to nobody but the peers you accept (a private CA per
+    /// service), or when the protocol above checks the peer's identity. With a host name as
+    /// well, the name is still sent as SNI but not checked.
+    ///
+    /// ```
+    /// use sslbridge::{ClientOptions, Verify};
+    /// let (transport, _peer) = sslbridge::duplex(1024);
+    /// // Refused: verification without a name to verify.
+    /// assert!(ClientOptions::new().verify(Verify::Required).start(transport).is_err());
+    /// let (transport, _peer) = sslbridge::duplex(1024);
+    /// // Chain-only verification, asked for explicitly.
+    /// let tls = ClientOptions::new()
+    ///     .verify(Verify::Required)
+    ///     .verify_hostname(false)
+    ///     .start(transport)?;
+    /// # drop(tls);
+    /// # Ok::<(), sslbridge::Error>(())
+    /// ```
+    pub fn verify_hostname(mut self, check: bool) -> Self {
+        self.verify_hostname = Some(check);
+        self
+    }
+
     /// Offers a session from an earlier connection for resumption (TLS 1.2 session ID or
     /// ticket, TLS 1.3 ticket); [`SslStream::session_reused`] tells whether the server took it.
+    #[doc(alias = "SSL_set_session")]
     pub fn session(mut self, session: Session) -> Self {
         self.session = Some(session);
         self
@@ -221,59 +320,45 @@ impl ClientOptions {
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`] (or
     /// just read/write, which handshake first).
+    #[doc(alias = "SSL_set_connect_state")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let verify = self.verify.unwrap_or_else(client_verify_default);
-        let check = (verify != Verify::None)
-            .then(|| self.hostname.clone())
-            .flatten();
-        let hostname = self.hostname.clone();
-        let session = self.session;
-        let mut stream = build_stream(self.common, transport, true, verify == Verify::Required)?;
-        let ssl = stream.as_ptr();
-        // SAFETY: ssl is the stream's live SSL; strings outlive the calls.
-        unsafe {
-            openssl_sys::SSL_set_connect_state(ssl);
-            if let Some(host) = hostname.as_deref() {
-                let is_ip = host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                    .is_ok();
-                if !is_ip {
-                    let name = c_str(host.trim_end_matches('.'), "hostname")?;
-                    cvt(
-                        openssl_sys::SSL_set_tlsext_host_name(ssl, name.as_ptr() as *mut _) as i32,
-                    )?;
-                }
-            }
-            if let Some(session) = &session {
-                cvt(openssl_sys::SSL_set_session(ssl, session.as_ptr()))?;
-            }
-            match verify {
-                Verify::None => {
-                    openssl_sys::SSL_set_verify(ssl, openssl_sys::SSL_VERIFY_NONE, None)
-                }
-                Verify::Optional | Verify::Required => openssl_sys::SSL_set_verify(
-                    ssl,
-                    openssl_sys::SSL_VERIFY_PEER,
-                    Some(verify_trampoline),
-                ),
-            }
+        let check_name = verify != Verify::None && self.verify_hostname.unwrap_or(true);
+        if check_name && self.hostname.is_none() {
+            return Err(Error::InvalidArgument(format!(
+                "Verify::{verify:?} checks the server's certificate against the name this client \
+                 connects to, but no name was given: call .hostname(\"server.example\") (a DNS \
+                 name or an IP address), or opt out of the name check explicitly with \
+                 .verify_hostname(false) (chain verification only)"
+            )));
         }
-        stream.connection_mut().check_hostname = check;
-        Ok(stream)
+        let side = ClientSide {
+            check_hostname: check_name.then(|| self.hostname.clone()).flatten(),
+            hostname: self.hostname,
+            verify_server: verify != Verify::None,
+            require_certificate: verify == Verify::Required,
+            session: self.session,
+        };
+        setup::client(self.common, side, transport)
     }
 
     /// Connects: sets up and runs the handshake on a blocking transport. On a non-blocking
     /// transport use [`start`](ClientOptions::start) and [`SslStream::handshake`].
+    #[doc(alias = "SSL_connect")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn connect<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
-        stream.handshake()?;
+        stream.blocking_handshake()?;
         Ok(stream)
     }
 
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     /// Connects over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    #[doc(alias = "SSL_set_fd")]
+    #[doc(alias = "make-ssl-client-stream")]
     pub fn connect_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
         self.connect(fd.into())
     }
@@ -297,9 +382,7 @@ impl ClientOptions {
 #[derive(Default)]
 pub struct ServerOptions {
     common: Common,
-    alpn_select: Option<Arc<AlpnCallback>>,
-    alpn_required: bool,
-    sni_callback: Option<Arc<SniCallback>>,
+    side: ServerSide,
 }
 
 impl ServerOptions {
@@ -313,18 +396,37 @@ impl ServerOptions {
     /// Chooses the ALPN protocol with a closure that sees the client's offer (in the
     /// client's order) and returns one of them, or `None`. Replaces the preference list of
     /// [`alpn_protocols`](ServerOptions::alpn_protocols).
+    #[doc(alias = "SSL_CTX_set_alpn_select_cb")]
     pub fn alpn_select_callback(
         mut self,
         callback: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        self.alpn_select = Some(Arc::new(callback));
+        self.side.alpn_select = Some(Arc::new(callback));
+        self
+    }
+
+    /// Whether to ask the client for a certificate, for this stream; default: the context's
+    /// verify mode, which is [`VerifyMode::NONE`] unless the context was built otherwise (no
+    /// certificate is requested). [`VerifyMode::PEER`] asks for one and verifies it when sent;
+    /// `PEER | FAIL_IF_NO_PEER_CERT` requires one. The peer's certificate is then
+    /// [`SslStream::peer_certificate`].
+    ///
+    /// ```
+    /// use sslbridge::{ServerOptions, VerifyMode};
+    /// let mutual_tls = ServerOptions::new()
+    ///     .verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT);
+    /// # drop(mutual_tls);
+    /// ```
+    #[doc(alias = "SSL_set_verify")]
+    pub fn verify_mode(mut self, mode: VerifyMode) -> Self {
+        self.side.verify_mode = Some(mode);
         self
     }
 
     /// When the client offers ALPN but nothing matches: `true` fails the handshake with a
     /// `no_application_protocol` alert, `false` (the default) continues without a protocol.
     pub fn alpn_required(mut self, required: bool) -> Self {
-        self.alpn_required = required;
+        self.side.alpn_required = required;
         self
     }
 
@@ -342,183 +444,38 @@ impl ServerOptions {
     /// # drop(options);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "SSL_CTX_set_tlsext_servername_callback")]
     pub fn sni_callback(
         mut self,
         callback: impl Fn(&str) -> Option<Context> + Send + Sync + 'static,
     ) -> Self {
-        self.sni_callback = Some(Arc::new(callback));
+        self.side.sni_callback = Some(Arc::new(callback));
         self
     }
 
     /// Sets up the connection without any I/O; drive it with [`SslStream::handshake`].
+    #[doc(alias = "SSL_set_accept_state")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn start<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
-        let alpn = if self.common.alpn.is_empty() {
-            None
-        } else {
-            Some(alpn_wire(&self.common.alpn)?)
-        };
-        let has_sni = self.sni_callback.is_some();
-        let mut stream = build_stream(self.common, transport, false, false)?;
-        let ssl = stream.as_ptr();
-        // SAFETY: ssl is the stream's live SSL and its context is live.
-        unsafe {
-            openssl_sys::SSL_set_accept_state(ssl);
-            let mode = openssl_sys::SSL_CTX_get_verify_mode(openssl_sys::SSL_get_SSL_CTX(ssl));
-            openssl_sys::SSL_set_verify(ssl, mode, Some(verify_trampoline));
-            if openssl_sys::SSL_get_certificate(ssl).is_null() && !has_sni {
-                return Err(Error::InvalidArgument(
-                    "a server needs a certificate and private key: give ServerOptions::certificate_file \
-                     and private_key_file (or the _pem variants), or load them into the context"
-                        .into(),
-                ));
-            }
-        }
-        let conn = stream.connection_mut();
-        conn.alpn_server = alpn;
-        conn.alpn_select = self.alpn_select;
-        conn.alpn_required = self.alpn_required;
-        conn.sni_callback = self.sni_callback;
-        Ok(stream)
+        setup::server(self.common, self.side, transport)
     }
 
     /// Accepts: sets up and runs the handshake on a blocking transport.
+    #[doc(alias = "SSL_accept")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn accept<T: Transport>(self, transport: T) -> Result<SslStream<T>, Error> {
         let mut stream = self.start(transport)?;
-        stream.handshake()?;
+        stream.blocking_handshake()?;
         Ok(stream)
     }
 
+    #[cfg(unix)]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
     /// Accepts over a raw descriptor: an `OwnedFd` is closed with the stream, a
     /// `BorrowedFd<'static>` is not (see [`Descriptor`]).
+    #[doc(alias = "SSL_set_fd")]
+    #[doc(alias = "make-ssl-server-stream")]
     pub fn accept_fd(self, fd: impl Into<Descriptor>) -> Result<SslStream<Descriptor>, Error> {
         self.accept(fd.into())
     }
-}
-
-/// Creates the `SSL`, the BIO and the stream, and applies the settings common to both sides.
-fn build_stream<T: Transport>(
-    common: Common,
-    transport: T,
-    is_client: bool,
-    require_peer_certificate: bool,
-) -> Result<SslStream<T>, Error> {
-    crate::ensure_initialized();
-    let context = match common.context {
-        Some(c) => c,
-        None => global_context()?,
-    };
-    let read_ahead = common.read_ahead.unwrap_or(crate::bio::DEFAULT_READ_AHEAD);
-    let fds = descriptors_of(&transport);
-    let fd_fast_path = fds.is_some() && common.unwrap_fd.unwrap_or(true);
-    let user_nonblocking = match fds {
-        Some(f) => {
-            crate::sys::is_nonblocking(f.read).map_err(Error::Io)?
-                || crate::sys::is_nonblocking(f.write).map_err(Error::Io)?
-        }
-        None => false,
-    };
-    // OpenSSL's own read-ahead fetches header and body in one read: on the fd path, and for a
-    // MemoryPipe, which hands over one record per read straight into OpenSSL's buffer. Other
-    // transports get the BIO's read-ahead buffer instead (their `read` needs an initialised
-    // slice, and OpenSSL's read-ahead moves the unread rest of its buffer after every record
-    // when a read brings several).
-    let openssl_read_ahead =
-        fd_fast_path || (&transport as &dyn std::any::Any).is::<crate::transport::MemoryPipe>();
-    let release_buffers = common.release_buffers.unwrap_or(true);
-    let mut bio_state = BioState::new(Box::new(transport), read_ahead);
-    bio_state.fd = fds.map(|f| f.read);
-    let mut conn = Box::new(Connection::new(bio_state));
-    // SAFETY: the context is live; SSL_new returns an owned SSL or null.
-    let ssl = cvt_p(unsafe { openssl_sys::SSL_new(context.as_ptr()) })?;
-    let conn_ptr: *mut Connection = &mut *conn;
-    // From here the stream owns the SSL and frees it on every error path.
-    let mut stream = SslStream::from_parts(StreamParts {
-        ssl,
-        conn,
-        context: context.clone(),
-        is_client,
-        require_peer_certificate,
-        input_capacity: common.input_buffer_size.unwrap_or(DEFAULT_INPUT_BUFFER),
-        output_capacity: common.output_buffer_size,
-        io: IoMode {
-            fds,
-            fd_fast_path,
-            user_nonblocking,
-            emulating_blocking: false,
-            handshake_timeout: common.timeout,
-            read_timeout: common.timeout,
-            write_timeout: common.timeout,
-        },
-    });
-    // SAFETY: ssl is live; conn_ptr points into the stream's boxed Connection, whose address
-    // is stable and which outlives the SSL (the stream frees the SSL first). The BIO's
-    // reference passes to the SSL.
-    unsafe {
-        cvt(openssl_sys::SSL_set_ex_data(
-            ssl,
-            connection_index(),
-            conn_ptr.cast(),
-        ))?;
-        match fds {
-            Some(fds) if fd_fast_path => attach_descriptor_bios(ssl, fds)?,
-            _ => {
-                let bio = new_transport_bio(&mut (*conn_ptr).bio)?;
-                openssl_sys::SSL_set_bio(ssl, bio, bio);
-            }
-        }
-        if openssl_read_ahead {
-            crate::ffi::SSL_set_read_ahead(ssl, 1);
-        }
-        let release = if release_buffers {
-            openssl_sys::SSL_MODE_RELEASE_BUFFERS
-        } else {
-            0
-        };
-        crate::ffi::ssl_set_mode(
-            ssl,
-            openssl_sys::SSL_MODE_ENABLE_PARTIAL_WRITE
-                | openssl_sys::SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-                | release,
-        );
-        if common.ignore_unexpected_eof {
-            crate::ffi::SSL_set_options(ssl, crate::SslOptions::IGNORE_UNEXPECTED_EOF.bits());
-        }
-        if let Some(list) = &common.cipher_list {
-            let list = c_str(list, "cipher list")?;
-            cvt(openssl_sys::SSL_set_cipher_list(ssl, list.as_ptr()))?;
-        }
-        if is_client && !common.alpn.is_empty() {
-            let wire = alpn_wire(&common.alpn)?;
-            // SSL_set_alpn_protos returns 0 on success.
-            if openssl_sys::SSL_set_alpn_protos(ssl, wire.as_ptr(), wire.len() as _) != 0 {
-                return Err(Error::Ssl(crate::error::ErrorStack::drain()));
-            }
-        }
-    }
-    let target = Target::Connection(ssl);
-    match &common.chain {
-        Some(Source::File(path)) => target.use_chain_file(path)?,
-        Some(Source::Pem(pem)) => target.use_chain_bytes(pem)?,
-        None => {}
-    }
-    if let Some(key) = &common.key {
-        let password: Option<Arc<PasswordCallback>> = match &common.password {
-            Some(p) => {
-                let p = p.clone().into_bytes();
-                Some(Arc::new(move |_| p.clone()))
-            }
-            None => context_password(&context),
-        };
-        match key {
-            Source::File(path) => target.use_key_file(path, password.as_deref())?,
-            Source::Pem(pem) => target.use_key_bytes(pem, password.as_deref())?,
-        }
-    }
-    stream.enforce_deadlines()?;
-    stream.set_on_close(common.on_close);
-    Ok(stream)
-}
-
-fn context_password(context: &ContextRef) -> Option<Arc<PasswordCallback>> {
-    context.extras().and_then(|e| e.password_callback.clone())
 }

@@ -29,9 +29,10 @@ unsafe fn session_up_ref(s: *mut SSL_SESSION) -> *mut SSL_SESSION {
 
 impl Session {
     /// Decodes a session saved with [`to_der`](SessionRef::to_der).
+    #[doc(alias = "d2i_SSL_SESSION")]
     pub fn from_der(der: &[u8]) -> Result<Session, Error> {
-        crate::ensure_initialized();
-        ErrorStack::clear();
+        crate::init::ensure_initialized();
+        let _queue = crate::error::QueueScope::enter();
         let len = c_long::try_from(der.len())
             .map_err(|_| Error::InvalidArgument("session larger than 2 GiB".into()))?;
         let mut p = der.as_ptr();
@@ -49,6 +50,7 @@ impl Session {
 
 impl SessionRef {
     /// The session in DER form, to store and restore with [`Session::from_der`].
+    #[doc(alias = "i2d_SSL_SESSION")]
     pub fn to_der(&self) -> Vec<u8> {
         // SAFETY: a null output asks for the length only.
         let len = unsafe { openssl_sys::i2d_SSL_SESSION(self.as_ptr(), std::ptr::null_mut()) };
@@ -63,6 +65,7 @@ impl SessionRef {
     }
 
     /// The session ID (empty for TLS 1.3 tickets without one).
+    #[doc(alias = "SSL_SESSION_get_id")]
     pub fn id(&self) -> Vec<u8> {
         let mut len = 0u32;
         // SAFETY: the returned pointer refers to `len` bytes inside the live session.
@@ -77,15 +80,17 @@ impl SessionRef {
     }
 
     /// The protocol version the session was negotiated with.
+    #[doc(alias = "SSL_SESSION_get_protocol_version")]
     pub fn protocol_version(&self) -> Option<Protocol> {
         // SAFETY: reads a field of the live session.
         Protocol::from_raw(unsafe { openssl_sys::SSL_SESSION_get_protocol_version(self.as_ptr()) })
     }
 
     /// Whether a client can offer it for resumption (`SSL_SESSION_is_resumable`).
+    #[doc(alias = "SSL_SESSION_is_resumable")]
     pub fn is_resumable(&self) -> bool {
         // SAFETY: reads a field of the live session.
-        unsafe { crate::ffi::SSL_SESSION_is_resumable(self.as_ptr()) == 1 }
+        unsafe { crate::ffi::openssl::SSL_SESSION_is_resumable(self.as_ptr()) == 1 }
     }
 }
 

@@ -1,9 +1,10 @@
 //! TLS over tokio: the same engine and the same custom BIO, driven by `async`/`.await`.
 //!
 //! Enabled by the `tokio` feature. [`ClientOptions::connect_async`] and
-//! [`ServerOptions::accept_async`] take any `S: AsyncRead + AsyncWrite + Unpin + Send +
-//! 'static` (a `tokio::net::TcpStream`, a `UnixStream`, one end of `tokio::io::duplex`, …)
-//! and return an [`SslStream<S>`] that implements tokio's [`AsyncRead`] and [`AsyncWrite`].
+//! [`ServerOptions::accept_async`] take any `S: AsyncRead + AsyncWrite + Unpin` (a
+//! `tokio::net::TcpStream`, a `UnixStream`, one end of `tokio::io::duplex`, a borrowed
+//! `&mut TcpStream`, …) and return an [`SslStream<S>`] that implements tokio's [`AsyncRead`]
+//! and [`AsyncWrite`], `Send` exactly when `S` is.
 //! Every option and verification rule of the blocking API applies unchanged.
 //!
 //! ```
@@ -68,8 +69,9 @@
 //!   dropping a `read` future loses nothing (`tokio::select!` on reads is fine).
 //! - **Writes are not**: when `poll_write` returns `Pending`, OpenSSL may already hold an
 //!   encrypted record made from the start of the buffer, partly sent. The next write must
-//!   offer the same bytes again (as `write_all` does); after dropping an unfinished write
-//!   future, do not write different data: shut the connection down instead. With
+//!   offer the same bytes again (as `write_all` does); a write with other data is refused
+//!   with `InvalidInput` rather than silently sending the old bytes. After dropping an
+//!   unfinished write future, shut the connection down instead. With
 //!   [`output_buffer_size`](ClientOptions::output_buffer_size) set, `poll_write` copies into
 //!   the stream's buffer, so a write that returned `Ready` is committed and a `Pending` one
 //!   took nothing (call `flush` to send).
@@ -78,7 +80,6 @@
 //!
 //! # Limitations
 //!
-//! - The transport must be `Send + 'static` (the BIO holds it as a `Box<dyn Transport>`).
 //! - The blocking [`timeout`](ClientOptions::timeout) option is refused
 //!   ([`Error::InvalidArgument`]); use `tokio::time::timeout` instead.
 //! - The fd fast path does not apply: the transport is always called through the BIO.
@@ -86,8 +87,12 @@
 //!   something (a reply to a TLS 1.3 KeyUpdate) polls the transport's write side from the
 //!   reading task, as with any TLS stream over one transport.
 //! - No `AsyncBufRead`: wrap the stream in `tokio::io::BufReader`.
+//! - `Drop` cannot flush (it has no task context): output buffered with
+//!   [`output_buffer_size`](ClientOptions::output_buffer_size) and not flushed is lost when the
+//!   stream is dropped. Call `flush().await` or `shutdown().await` first.
 
-use crate::{ClientOptions, Error, ServerOptions};
+use crate::error::Error;
+use crate::options::{ClientOptions, ServerOptions};
 use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use std::fmt;
 use std::future::poll_fn;
@@ -185,15 +190,15 @@ impl<S: fmt::Debug> fmt::Debug for AsyncTransport<S> {
 }
 
 /// Lends the task context to the adapter for one poll call; clears it on drop, on every path.
-struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> {
-    stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+struct Polling<'a, S: AsyncRead + AsyncWrite + Unpin> {
+    stream: &'a mut crate::stream::SslStream<AsyncTransport<S>>,
 }
 
-impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Polling<'a, S> {
+impl<'a, S: AsyncRead + AsyncWrite + Unpin> Polling<'a, S> {
     /// The `'a` borrow of `cx` keeps the context alive and unused elsewhere for as long as the
     /// guard, so the pointer stored in the adapter is valid until the guard clears it.
     fn new(
-        stream: &'a mut crate::SslStream<AsyncTransport<S>>,
+        stream: &'a mut crate::stream::SslStream<AsyncTransport<S>>,
         cx: &'a mut Context<'_>,
     ) -> Polling<'a, S> {
         stream.get_mut().cx = (cx as *mut Context<'_>).cast::<Context<'static>>();
@@ -201,20 +206,20 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Polling<'a, S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Drop for Polling<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Drop for Polling<'_, S> {
     fn drop(&mut self) {
         self.stream.get_mut().cx = ptr::null_mut();
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::Deref for Polling<'_, S> {
-    type Target = crate::SslStream<AsyncTransport<S>>;
+impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::Deref for Polling<'_, S> {
+    type Target = crate::stream::SslStream<AsyncTransport<S>>;
     fn deref(&self) -> &Self::Target {
         self.stream
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> std::ops::DerefMut for Polling<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::DerefMut for Polling<'_, S> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         self.stream
     }
@@ -240,13 +245,13 @@ fn ready<T>(result: io::Result<T>) -> Poll<io::Result<T>> {
 ///
 /// See the [module documentation](crate::tokio) for an example and which operations are cancel-safe.
 pub struct SslStream<S> {
-    inner: crate::SslStream<AsyncTransport<S>>,
+    inner: crate::stream::SslStream<AsyncTransport<S>>,
     /// A read returned end of stream (the peer's close_notify).
     peer_closed: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
-    fn new(inner: crate::SslStream<AsyncTransport<S>>) -> SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> SslStream<S> {
+    fn new(inner: crate::stream::SslStream<AsyncTransport<S>>) -> SslStream<S> {
         SslStream {
             inner,
             peer_closed: false,
@@ -270,6 +275,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
     /// leaves the handshake where it was; calling again resumes it. After a failure the
     /// stream refuses I/O, and shutting it down (`poll_shutdown`) only shuts the transport
     /// down (there is no TLS session to close).
+    #[doc(alias = "SSL_do_handshake")]
     pub async fn handshake(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_handshake(cx)).await
     }
@@ -284,7 +290,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
     /// [`selected_alpn_protocol`]: crate::SslStream::selected_alpn_protocol
     /// [`session`]: crate::SslStream::session
     /// [`transport_stats`]: crate::SslStream::transport_stats
-    pub fn ssl(&self) -> &crate::SslStream<AsyncTransport<S>> {
+    pub fn ssl(&self) -> &crate::stream::SslStream<AsyncTransport<S>> {
         &self.inner
     }
 
@@ -307,7 +313,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> SslStream<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -329,7 +335,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncRead for SslStream
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStream<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslStream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -341,18 +347,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStrea
         ready(self.get_mut().polling(cx).write(buf))
     }
 
+    /// Gathers the slices into one record (see the blocking stream's `write_vectored`).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready(self.get_mut().polling(cx).write_vectored(bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready(self.get_mut().polling(cx).flush())
     }
 
     /// Sends close_notify ([`crate::SslStream::shutdown`], once, however often this is
-    /// polled), then shuts the transport down. Before a completed handshake, or after a
-    /// failure, only the transport is shut down.
+    /// polled), then shuts the transport down. Before a completed handshake only the transport
+    /// is shut down; after a failure the transport is shut down and the failure returned.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let peer_closed = this.peer_closed;
-        match this.polling(cx).shutdown() {
-            Ok(()) => {}
+        let tls = match this.polling(cx).shutdown() {
+            Ok(()) => Ok(()),
             Err(e) if e.is_would_block() => return Poll::Pending,
             // Once the peer has sent its close_notify and gone, ours is only a courtesy.
             Err(Error::Io(e))
@@ -360,10 +379,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> AsyncWrite for SslStrea
                     && matches!(
                         e.kind(),
                         io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-                    ) => {}
+                    ) =>
+            {
+                Ok(())
+            }
+            // A failed stream has no session to close: shut the transport down anyway, then
+            // report the failure.
+            Err(e @ Error::StreamFailed { .. }) => Err(e),
             Err(e) => return Poll::Ready(Err(e.into())),
+        };
+        match Pin::new(this.get_mut()).poll_shutdown(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(tls.map_err(io::Error::from)),
+            other => other,
         }
-        Pin::new(this.get_mut()).poll_shutdown(cx)
     }
 }
 
@@ -377,11 +405,8 @@ impl<S> fmt::Debug for SslStream<S> {
 }
 
 /// The blocking `timeout` option cannot work here: every `Pending` would count as expiry.
-fn refuse_blocking_timeout<S>(stream: &crate::SslStream<AsyncTransport<S>>) -> Result<(), Error>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    if stream.read_timeout().is_some() || stream.write_timeout().is_some() {
+fn refuse_blocking_timeout(has_timeout: bool) -> Result<(), Error> {
+    if has_timeout {
         return Err(Error::InvalidArgument(
             "the timeout option applies to blocking streams only; wrap the async operation in \
              tokio::time::timeout instead"
@@ -392,11 +417,14 @@ where
 }
 
 /// Wraps a blocking stream set up over an [`AsyncTransport`] as an async one.
-fn into_async<S>(stream: crate::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
+fn into_async<S>(stream: crate::stream::SslStream<AsyncTransport<S>>) -> Result<SslStream<S>, Error>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    refuse_blocking_timeout(&stream)?;
+    let mut stream = stream;
+    // Drop has no task context to flush with: the async stream's buffered output must be
+    // flushed (or the stream shut down) before it is dropped.
+    stream.set_flush_on_drop(false);
     Ok(SslStream::new(stream))
 }
 
@@ -405,17 +433,19 @@ impl ClientOptions {
     /// [`SslStream::handshake`] (or just read/write, which handshake first).
     pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
+        refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
     }
 
     /// Connects over an async transport: [`start_async`](ClientOptions::start_async), then
     /// the handshake. Same options and verification as [`connect`](ClientOptions::connect).
     /// The future is `Send` when `S` is; dropping it frees everything.
+    #[doc(alias = "SSL_connect")]
     pub async fn connect_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stream = self.start_async(transport)?;
         stream.handshake().await?;
@@ -428,17 +458,19 @@ impl ServerOptions {
     /// [`SslStream::handshake`].
     pub fn start_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
+        refuse_blocking_timeout(self.has_timeout())?;
         into_async(self.start(AsyncTransport::new(transport))?)
     }
 
     /// Accepts over an async transport: [`start_async`](ServerOptions::start_async), then the
     /// handshake. Same options as [`accept`](ServerOptions::accept). The future is `Send`
     /// when `S` is; dropping it frees everything.
+    #[doc(alias = "SSL_accept")]
     pub async fn accept_async<S>(self, transport: S) -> Result<SslStream<S>, Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut stream = self.start_async(transport)?;
         stream.handshake().await?;

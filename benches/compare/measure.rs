@@ -6,6 +6,7 @@ use openssl::cipher_ctx::CipherCtx;
 use sslbridge::Transport;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -98,10 +99,13 @@ pub fn bulk(
             let (c, s) = sslbridge::duplex(PIPE_CAPACITY);
             bulk_over(configs, stack, c, s, write, duration)
         }
+        #[cfg(unix)]
         Wire::Unix => {
             let (c, s) = UnixStream::pair()?;
             bulk_over(configs, stack, c, s, write, duration)
         }
+        #[cfg(not(unix))]
+        Wire::Unix => Err("Unix-domain sockets exist only on Unix".into()),
         Wire::Tcp => {
             let listener = TcpListener::bind("127.0.0.1:0")?;
             let c = TcpStream::connect(listener.local_addr()?)?;
@@ -113,7 +117,7 @@ pub fn bulk(
     }
 }
 
-fn bulk_over<T: Transport>(
+fn bulk_over<T: Transport + Send + 'static>(
     configs: &Arc<Configs>,
     stack: Stack,
     client: T,

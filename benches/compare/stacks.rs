@@ -253,7 +253,7 @@ impl Configs {
     }
 
     /// Accepts on `transport` (handshake complete on return).
-    pub fn accept<T: Transport>(
+    pub fn accept<T: Transport + Send + 'static>(
         &self,
         stack: Stack,
         transport: T,
@@ -282,7 +282,7 @@ impl Configs {
 
     /// Connects on `transport`, offering `ticket` (for rustls: `resume` picks the client
     /// configuration with the resumption store).
-    pub fn connect<T: Transport>(
+    pub fn connect<T: Transport + Send + 'static>(
         &self,
         stack: Stack,
         transport: T,
@@ -405,7 +405,7 @@ pub fn ossl_negotiated(ssl: *mut openssl_sys::SSL) -> String {
     }
 }
 
-impl<T: Transport> Conn for sslbridge::SslStream<T> {
+impl<T: Transport + Send + 'static> Conn for sslbridge::SslStream<T> {
     fn close_notify(&mut self) -> io::Result<()> {
         self.shutdown().map_err(io::Error::other)
     }

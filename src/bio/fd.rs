@@ -2,9 +2,9 @@
 //! record path makes system calls directly with no Rust callback in between.
 
 use crate::error::{cvt_p, Error};
-use crate::fd::Fds;
-use crate::ffi;
-use crate::sys::is_socket;
+use crate::ffi::openssl as ffi;
+use crate::ffi::posix::is_socket;
+use crate::transport::Fds;
 use openssl_sys::{BIO, SSL};
 use std::os::fd::RawFd;
 
@@ -12,7 +12,7 @@ use std::os::fd::RawFd;
 /// `read`/`write` (an fd BIO), since `send` on a pipe fails with `ENOTSOCK`.
 fn descriptor_bio(fd: RawFd) -> Result<*mut BIO, Error> {
     // SAFETY: both constructors only record the descriptor; BIO_NOCLOSE leaves its lifetime
-    // to the transport, which the stream drops after the SSL.
+    // to the stream, whose own duplicate it is, closed after the SSL is freed.
     cvt_p(unsafe {
         if is_socket(fd) {
             openssl_sys::BIO_new_socket(fd, ffi::BIO_NOCLOSE)
@@ -26,7 +26,7 @@ fn descriptor_bio(fd: RawFd) -> Result<*mut BIO, Error> {
 ///
 /// # Safety
 /// `ssl` is live; the descriptors stay open while it is.
-pub(crate) unsafe fn attach_descriptor_bios(ssl: *mut SSL, fds: Fds) -> Result<(), Error> {
+pub(super) unsafe fn attach_descriptor_bios(ssl: *mut SSL, fds: Fds) -> Result<(), Error> {
     let rbio = descriptor_bio(fds.read)?;
     if fds.read == fds.write {
         // SAFETY: ssl is live; SSL_set_bio takes the single reference for both directions.

@@ -6,7 +6,7 @@
 //! for the stream to pick up once the `SSL_*` call has returned.
 
 use super::state::BioState;
-use crate::ffi;
+use crate::ffi::openssl as ffi;
 use openssl_sys::{BIO, BIO_METHOD};
 use std::io::{self, ErrorKind};
 use std::os::raw::{c_char, c_int, c_long, c_void};
@@ -26,7 +26,7 @@ pub(crate) fn transport_method() -> *const BIO_METHOD {
     static METHOD: OnceLock<MethodPtr> = OnceLock::new();
     METHOD
         .get_or_init(|| {
-            crate::ensure_initialized();
+            crate::init::ensure_initialized();
             // SAFETY: BIO_get_new_index and BIO_meth_new have no preconditions; the name is a
             // static NUL-terminated string; the setters receive the freshly made method and
             // functions with the exact C signatures.
@@ -49,15 +49,14 @@ pub(crate) fn transport_method() -> *const BIO_METHOD {
         .0
 }
 
-/// The state behind `bio`, or `None` when the BIO is detached.
+/// The state behind `bio` (null when the BIO is detached), as the raw pointer the stream gave
+/// OpenSSL: it is turned into a reference only inside [`guarded`].
 ///
 /// # Safety
-/// `bio` is a BIO of our method whose data pointer is null or points to a live `BioState`
-/// that nothing else borrows for the duration of the callback (the stream only touches it
-/// between `SSL_*` calls).
-unsafe fn state<'a>(bio: *mut BIO) -> Option<&'a mut BioState> {
+/// `bio` is a live BIO of our method.
+unsafe fn state_ptr(bio: *mut BIO) -> *mut BioState {
     // SAFETY: per the function contract.
-    unsafe { openssl_sys::BIO_get_data(bio).cast::<BioState>().as_mut() }
+    unsafe { openssl_sys::BIO_get_data(bio).cast::<BioState>() }
 }
 
 /// Records the outcome of a failed transport call and returns OpenSSL's -1.
@@ -85,21 +84,31 @@ unsafe fn fail(bio: *mut BIO, state: &mut BioState, err: io::Error, writing: boo
     -1
 }
 
-/// Runs `f` on the state, parking a panic instead of unwinding into C.
+/// Runs `f` on the state behind `state` (returning `on_panic` if it is null), parking a panic
+/// instead of unwinding into C.
+///
+/// The `&mut BioState` is made from the raw pointer inside the closure and ends with it; the
+/// panic is parked through the raw pointer afterwards. No reference outlives the call, so the
+/// pointer the stream and OpenSSL share stays valid under Stacked and Tree Borrows.
 ///
 /// # Safety
-/// As for [`state`].
-unsafe fn guarded<R>(bio: *mut BIO, on_panic: R, f: impl FnOnce(&mut BioState) -> R) -> R {
-    // SAFETY: per the function contract.
-    let Some(state) = (unsafe { state(bio) }) else {
+/// `state` is null or points to a live `BioState` that nothing else borrows for the duration
+/// of the call (the stream touches it only between `SSL_*` calls; OpenSSL runs callbacks only
+/// inside them).
+pub(super) unsafe fn guarded<R>(
+    state: *mut BioState,
+    on_panic: R,
+    f: impl FnOnce(&mut BioState) -> R,
+) -> R {
+    if state.is_null() {
         return on_panic;
-    };
-    let state_ptr: *mut BioState = state;
-    match catch_unwind(AssertUnwindSafe(|| f(state))) {
+    }
+    // SAFETY: per the function contract; the reference lives only inside the closure.
+    match catch_unwind(AssertUnwindSafe(|| f(unsafe { &mut *state }))) {
         Ok(r) => r,
         Err(payload) => {
-            // SAFETY: the closure's borrow ended with the unwind; the pointer is still valid.
-            unsafe { (*state_ptr).panic = Some(payload) };
+            // SAFETY: the closure's reference ended with the unwind; the state is still live.
+            unsafe { crate::util::park_panic(&mut (*state).panic, payload) };
             on_panic
         }
     }
@@ -113,7 +122,7 @@ unsafe extern "C" fn bio_write(bio: *mut BIO, buf: *const c_char, len: c_int) ->
     }
     // SAFETY: the state contract holds while OpenSSL is inside an SSL_* call on this BIO.
     unsafe {
-        guarded(bio, -1, |state| {
+        guarded(state_ptr(bio), -1, |state| {
             // SAFETY: OpenSSL passes `len` initialised bytes at `buf`.
             let data = std::slice::from_raw_parts(buf.cast::<u8>(), len as usize);
             match state.write(data) {
@@ -132,7 +141,7 @@ unsafe extern "C" fn bio_read(bio: *mut BIO, buf: *mut c_char, len: c_int) -> c_
     }
     // SAFETY: the state contract holds while OpenSSL is inside an SSL_* call on this BIO.
     unsafe {
-        guarded(bio, -1, |state| {
+        guarded(state_ptr(bio), -1, |state| {
             // SAFETY: OpenSSL's buffer is writable for `len` bytes; read_into never makes a
             // slice of it, so its being uninitialised is fine.
             match state.read_into(buf.cast::<u8>(), len as usize) {
@@ -162,7 +171,7 @@ unsafe extern "C" fn bio_gets(bio: *mut BIO, buf: *mut c_char, size: c_int) -> c
     let room = size as usize - 1;
     // SAFETY: the state contract holds while OpenSSL is inside a call on this BIO.
     unsafe {
-        guarded(bio, -1, |state| {
+        guarded(state_ptr(bio), -1, |state| {
             let mut n = 0usize;
             while n < room {
                 let mut byte = 0u8;
@@ -198,7 +207,7 @@ unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, ptr: *mut
             // SAFETY: reading a plain field of the live state; `ptr`, when given, points to
             // an int (BIO_get_fd's contract).
             unsafe {
-                let fd = guarded(bio, -1, |s| s.fd.unwrap_or(-1));
+                let fd = guarded(state_ptr(bio), -1, |s| s.fd.unwrap_or(-1));
                 if fd >= 0 && !ptr.is_null() {
                     *ptr.cast::<c_int>() = fd;
                 }
@@ -209,7 +218,7 @@ unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, ptr: *mut
             // SAFETY: bio is ours; the state contract holds during OpenSSL's call.
             unsafe {
                 openssl_sys::BIO_clear_retry_flags(bio);
-                guarded(bio, 0, |state| match state.flush() {
+                guarded(state_ptr(bio), 0, |state| match state.flush() {
                     Ok(()) => 1,
                     Err(e) => {
                         fail(bio, state, e, true);
@@ -220,11 +229,11 @@ unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, ptr: *mut
         }
         openssl_sys::BIO_CTRL_EOF => {
             // SAFETY: reading plain fields of the live state.
-            unsafe { guarded(bio, 1, |s| s.at_eof() as c_long) }
+            unsafe { guarded(state_ptr(bio), 1, |s| s.at_eof() as c_long) }
         }
         ffi::BIO_CTRL_PENDING => {
             // SAFETY: reading plain fields of the live state.
-            unsafe { guarded(bio, 0, |s| s.buffered() as c_long) }
+            unsafe { guarded(state_ptr(bio), 0, |s| s.buffered() as c_long) }
         }
         // Writes go straight to the transport: nothing is ever pending inside the BIO.
         ffi::BIO_CTRL_WPENDING => 0,

@@ -8,6 +8,12 @@
 /// The TLS record header: type, version (2 bytes), length (2 bytes).
 const HEADER: usize = 5;
 
+/// Whether `bytes` start with a whole record (header and body).
+pub(crate) fn is_complete(bytes: &[u8]) -> bool {
+    bytes.len() >= HEADER
+        && bytes.len() >= HEADER + u16::from_be_bytes([bytes[3], bytes[4]]) as usize
+}
+
 /// Tracks the record being handed over.
 #[derive(Debug, Default)]
 pub(crate) struct RecordCursor {

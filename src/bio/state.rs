@@ -1,7 +1,7 @@
 //! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
-use super::record::RecordCursor;
+use super::record::{self, RecordCursor};
 use crate::transport::{MemoryPipe, Transport};
 use std::any::Any;
 use std::io::{self, ErrorKind};
@@ -12,6 +12,7 @@ pub(crate) const DEFAULT_READ_AHEAD: usize = 34 * 1024;
 
 /// Counts of the calls the transport saw, the cost the library controls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportStats {
     /// `Read::read` calls that returned data, EOF or an error (not `Interrupted`).
     pub reads: u64,
@@ -22,8 +23,11 @@ pub struct TransportStats {
 }
 
 pub(crate) struct BioState {
-    /// `None` only while the stream is being torn down.
+    /// `None` only while the stream is being torn down. The stream made it from a `Box<T>`
+    /// (its transport type) and erased the lifetime; only the stream turns it back into `T`.
     pub(crate) transport: Option<Box<dyn Transport>>,
+    /// The transport is a `MemoryPipe` (asked once, when the state is made).
+    is_memory_pipe: bool,
     /// The read-ahead buffer: `read_ahead[pos..end]` is data not yet given to OpenSSL, and
     /// every byte below `read_ahead.len()` is initialised (a generic transport's `read` only
     /// ever sees initialised memory).
@@ -45,18 +49,36 @@ pub(crate) struct BioState {
     /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.
     pub(crate) timed_out: bool,
     /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
-    pub(crate) fd: Option<std::os::fd::RawFd>,
+    pub(crate) fd: Option<std::os::raw::c_int>,
     /// Record boundaries, for the in-memory pipe's direct hand-off.
     record: RecordCursor,
+    /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer
+    /// that does not speak TLS.
+    pub(crate) first_bytes: Vec<u8>,
+    /// Reads must not wait: with nothing buffered they report "would block" instead of
+    /// calling the transport (the stream reading beyond the bytes it already has).
+    no_wait: bool,
 }
+
+/// How many of the peer's first bytes are kept for error messages.
+pub(crate) const FIRST_BYTES: usize = 16;
 
 /// The smallest read window: a handshake flight or a small record in one read.
 const MIN_WINDOW: usize = 4096;
+
+/// Appends to `kept` what it still lacks of the first [`FIRST_BYTES`] bytes.
+fn keep_first_bytes(kept: &mut Vec<u8>, delivered: &[u8]) {
+    if kept.len() < FIRST_BYTES {
+        let take = (FIRST_BYTES - kept.len()).min(delivered.len());
+        kept.extend_from_slice(&delivered[..take]);
+    }
+}
 
 impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
         let capacity = read_ahead_capacity.max(1);
         BioState {
+            is_memory_pipe: transport.capabilities().memory_pipe,
             transport: Some(transport),
             read_ahead: Vec::new(),
             read_ahead_capacity: capacity,
@@ -70,6 +92,8 @@ impl BioState {
             timed_out: false,
             fd: None,
             record: RecordCursor::default(),
+            first_bytes: Vec::new(),
+            no_wait: false,
         }
     }
 
@@ -81,6 +105,50 @@ impl BioState {
                 "the transport was taken from the stream",
             )),
         }
+    }
+
+    /// The transport, when it is sslbridge's own `MemoryPipe`.
+    pub(crate) fn memory_pipe(&mut self) -> Option<&mut MemoryPipe> {
+        if !self.is_memory_pipe {
+            return None;
+        }
+        self.transport
+            .as_deref_mut()
+            .and_then(Transport::memory_pipe)
+    }
+
+    /// Completes the first bytes kept for diagnosis (up to [`FIRST_BYTES`]) with bytes already
+    /// received but not yet handed to OpenSSL, without consuming them: OpenSSL may have asked
+    /// only for a record header before giving up on a peer that does not speak TLS.
+    pub(crate) fn top_up_first_bytes(&mut self) {
+        let missing = FIRST_BYTES.saturating_sub(self.first_bytes.len());
+        if missing == 0 || self.first_bytes.is_empty() {
+            return;
+        }
+        let more = match self.memory_pipe() {
+            Some(pipe) => pipe.peek_bytes(missing),
+            None => {
+                let end = self.end.min(self.pos + missing);
+                self.read_ahead[self.pos..end].to_vec()
+            }
+        };
+        self.first_bytes.extend_from_slice(&more);
+    }
+
+    /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
+    /// as usual again (`false`). A `MemoryPipe` is switched to non-blocking meanwhile.
+    pub(crate) fn set_no_wait(&mut self, no_wait: bool) {
+        self.no_wait = no_wait;
+    }
+
+    /// Whether a whole TLS record waits to be handed to OpenSSL, so reading it cannot block:
+    /// in the read-ahead buffer, or in the `MemoryPipe`.
+    pub(crate) fn has_complete_record(&mut self) -> bool {
+        if let Some(pipe) = self.memory_pipe() {
+            return pipe.has_complete_record();
+        }
+        let buffered = &self.read_ahead[self.pos..self.end];
+        record::is_complete(buffered)
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -107,29 +175,40 @@ impl BioState {
     ///
     /// # Safety
     /// `out` is valid for writes of `len` bytes. It may be uninitialised: it is only written
-    /// through raw copies, never exposed as a slice.
+    /// through raw copies, and only its initialised prefix is ever viewed as a slice.
     pub(crate) unsafe fn read_into(&mut self, out: *mut u8, len: usize) -> io::Result<usize> {
         if len == 0 {
             return Ok(0);
         }
         if self.buffered() == 0 {
             if let Some(pipe) = self
-                .transport
-                .as_deref_mut()
-                .and_then(|t| t.as_any_mut().downcast_mut::<MemoryPipe>())
+                .is_memory_pipe
+                .then(|| {
+                    self.transport
+                        .as_deref_mut()
+                        .and_then(Transport::memory_pipe)
+                })
+                .flatten()
             {
                 // Zero-copy hand-off: the pipe copies straight into OpenSSL's buffer, one
                 // record at most (see `record`).
                 let cursor = &mut self.record;
+                let no_wait = self.no_wait;
                 // SAFETY: `out` is valid for `len` bytes (this function's contract).
-                let result = unsafe { pipe.read_raw_limited(out, len, |peek| cursor.limit(peek)) };
+                let result =
+                    unsafe { pipe.read_raw_limited(out, len, no_wait, |peek| cursor.limit(peek)) };
                 self.stats.reads += 1;
                 if let Ok(n) = result {
                     // SAFETY: read_raw_limited initialised `out[..n]`.
-                    cursor.consume(unsafe { std::slice::from_raw_parts(out, n) });
+                    let delivered = unsafe { std::slice::from_raw_parts(out, n) };
+                    cursor.consume(delivered);
+                    keep_first_bytes(&mut self.first_bytes, delivered);
                 }
                 self.eof = matches!(result, Ok(0));
                 return result;
+            }
+            if self.no_wait {
+                return Err(ErrorKind::WouldBlock.into());
             }
             self.fill()?;
             if self.buffered() == 0 {
@@ -174,6 +253,7 @@ impl BioState {
                     // A transport claiming more than it was given is broken; never trust it
                     // with an out-of-bounds index.
                     self.end = n.min(want).min(self.read_ahead.len());
+                    keep_first_bytes(&mut self.first_bytes, &self.read_ahead[..self.end]);
                     if self.end == want {
                         self.window = (want * 2).min(self.read_ahead_capacity);
                     }
@@ -226,5 +306,178 @@ impl BioState {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Pure Rust: run under Miri too (`cargo +nightly miri test --lib`), which checks the raw
+    //! copies into uninitialised memory and the pointer discipline shared with OpenSSL.
+
+    use super::*;
+    use crate::bio::method::guarded;
+    use crate::stream::SharedWithOpenSsl;
+    use std::collections::VecDeque;
+    use std::io::{Read, Write};
+    use std::mem::MaybeUninit;
+
+    /// A transport that replays scripted reads: data, errors, or a panic.
+    enum Step {
+        Data(Vec<u8>),
+        Fail(ErrorKind),
+        Panic,
+    }
+
+    struct Scripted {
+        steps: VecDeque<Step>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.steps.pop_front() {
+                None => Ok(0),
+                Some(Step::Data(mut data)) => {
+                    let n = data.len().min(buf.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    if n < data.len() {
+                        self.steps.push_front(Step::Data(data.split_off(n)));
+                    }
+                    Ok(n)
+                }
+                Some(Step::Fail(kind)) => Err(kind.into()),
+                Some(Step::Panic) => panic!("scripted transport panic"),
+            }
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn scripted(steps: Vec<Step>) -> Box<dyn Transport> {
+        Box::new(Scripted {
+            steps: steps.into(),
+            written: Vec::new(),
+        })
+    }
+
+    /// What OpenSSL's read callback does: ask for up to `len` bytes into its own
+    /// (uninitialised) buffer through the pointer it was given.
+    fn c_reads(state: *mut BioState, len: usize) -> Result<Vec<u8>, Option<ErrorKind>> {
+        let mut buf: Vec<MaybeUninit<u8>> = Vec::with_capacity(len);
+        // SAFETY: `state` is live and no Rust reference to it is live (the test's contract);
+        // `buf` has room for `len` bytes and is only written through raw copies.
+        let result = unsafe {
+            guarded(state, Err(None), |s| {
+                s.read_into(buf.as_mut_ptr().cast::<u8>(), len)
+                    .map_err(|e| Some(e.kind()))
+            })
+        };
+        result.map(|n| {
+            // SAFETY: read_into initialised the first n bytes.
+            unsafe { buf.set_len(n) };
+            buf.into_iter()
+                // SAFETY: every element below n was initialised.
+                .map(|b| unsafe { b.assume_init() })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn read_ahead_serves_small_reads_from_one_transport_read() {
+        let shared = SharedWithOpenSsl::new(BioState::new(
+            scripted(vec![Step::Data(b"hello, record layer".to_vec())]),
+            1024,
+        ));
+        let held_by_c = shared.as_ptr();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            got.extend(c_reads(held_by_c, 5).unwrap());
+        }
+        assert_eq!(got, b"hello, record layer");
+        assert_eq!(
+            shared.get().stats.reads,
+            1,
+            "one transport read for all four"
+        );
+        assert_eq!(c_reads(held_by_c, 5).unwrap(), b"");
+        assert!(shared.get().at_eof());
+    }
+
+    #[test]
+    fn stream_writes_between_callbacks_keep_the_c_pointer_valid() {
+        let mut shared = SharedWithOpenSsl::new(BioState::new(
+            scripted(vec![
+                Step::Data(b"abc".to_vec()),
+                Step::Fail(ErrorKind::ConnectionReset),
+                Step::Data(b"def".to_vec()),
+            ]),
+            16,
+        ));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"abc");
+        // The stream's own accesses between SSL_* calls, as after every call.
+        shared.get_mut().timed_out = false;
+        shared.get_mut().release_if_empty();
+        assert_eq!(
+            c_reads(held_by_c, 8).unwrap_err(),
+            Some(ErrorKind::ConnectionReset)
+        );
+        assert!(
+            shared.get_mut().error.take().is_none(),
+            "guarded leaves errors to fail()"
+        );
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"def");
+        // Moving the owner (returning a stream) keeps C's pointer valid.
+        let moved = shared;
+        assert_eq!(c_reads(held_by_c, 8).unwrap(), b"");
+        assert_eq!(moved.get().stats.reads, 4);
+    }
+
+    #[test]
+    fn a_panicking_transport_is_parked_not_unwound_into_c() {
+        let mut shared = SharedWithOpenSsl::new(BioState::new(scripted(vec![Step::Panic]), 64));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(
+            c_reads(held_by_c, 8).unwrap_err(),
+            None,
+            "on_panic returned"
+        );
+        let payload = shared.get_mut().panic.take().expect("the panic is parked");
+        assert_eq!(
+            payload.downcast_ref::<&str>().copied(),
+            Some("scripted transport panic")
+        );
+    }
+
+    #[test]
+    fn memory_pipe_hands_over_one_record_per_read() {
+        let (mut peer, ours) = crate::transport::duplex(4096);
+        // Two records (3- and 2-byte bodies) and the start of a third, in one write.
+        peer.write_all(&[
+            23, 3, 3, 0, 3, b'a', b'b', b'c', 23, 3, 3, 0, 2, b'x', b'y', 23, 3,
+        ])
+        .unwrap();
+        let shared = SharedWithOpenSsl::new(BioState::new(Box::new(ours), 64));
+        let held_by_c = shared.as_ptr();
+        assert_eq!(
+            c_reads(held_by_c, 100).unwrap(),
+            [23, 3, 3, 0, 3, b'a', b'b', b'c']
+        );
+        assert_eq!(
+            c_reads(held_by_c, 100).unwrap(),
+            [23, 3, 3, 0, 2, b'x', b'y']
+        );
+        assert_eq!(c_reads(held_by_c, 100).unwrap(), [23, 3]);
+        drop(peer);
+        assert_eq!(c_reads(held_by_c, 100).unwrap(), b"");
+        assert_eq!(shared.get().stats.reads, 4);
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// Which side(s) a context serves (cl+ssl's `:method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Method {
     /// `TLS_method`: clients and servers.
     #[default]
@@ -19,6 +20,7 @@ pub enum Method {
 
 /// A TLS protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Protocol {
     /// TLS 1.0 (deprecated; refused by OpenSSL 3's default security level).
     Tls1,
@@ -143,11 +145,11 @@ bit_set! {
         /// `SSL_OP_CIPHER_SERVER_PREFERENCE`.
         CIPHER_SERVER_PREFERENCE = openssl_sys::SSL_OP_CIPHER_SERVER_PREFERENCE;
         /// `SSL_OP_NO_RENEGOTIATION`.
-        NO_RENEGOTIATION = 0x4000_0000u64;
+        NO_RENEGOTIATION = openssl_sys::SSL_OP_NO_RENEGOTIATION;
         /// `SSL_OP_IGNORE_UNEXPECTED_EOF`: treat a transport EOF as close_notify (unsafe).
-        IGNORE_UNEXPECTED_EOF = 0x80u64;
+        IGNORE_UNEXPECTED_EOF = openssl_sys::SSL_OP_IGNORE_UNEXPECTED_EOF;
         /// `SSL_OP_ENABLE_MIDDLEBOX_COMPAT` (on by default in OpenSSL).
-        ENABLE_MIDDLEBOX_COMPAT = 0x0010_0000u64;
+        ENABLE_MIDDLEBOX_COMPAT = openssl_sys::SSL_OP_ENABLE_MIDDLEBOX_COMPAT;
     }
 }
 
@@ -170,14 +172,20 @@ bit_set! {
 }
 
 /// Where trusted CA certificates come from (cl+ssl's `:verify-location`).
+///
+/// Files are read when the context is built, and a context records the certificates it
+/// loaded ([`Context::to_builder`](super::Context::to_builder) does not read them again);
+/// directories are consulted by OpenSSL whenever it verifies a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifyLocation {
-    /// OpenSSL's default file and directory (`SSL_CTX_set_default_verify_paths`; honours
-    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`).
+    /// OpenSSL's default file and directory: [`DefaultFile`](VerifyLocation::DefaultFile)
+    /// and [`DefaultDir`](VerifyLocation::DefaultDir).
     Default,
-    /// OpenSSL's default CA file only.
+    /// OpenSSL's default CA file (`SSL_CERT_FILE`, else the compiled-in path), if it exists.
     DefaultFile,
-    /// OpenSSL's default CA directory only.
+    /// OpenSSL's default CA directories (`SSL_CERT_DIR`, a `:`-separated list, else the
+    /// compiled-in path), those that exist.
     DefaultDir,
     /// A PEM file of CA certificates.
     File(PathBuf),

@@ -1,9 +1,9 @@
 //! `Read`, `BufRead` and `Write` for [`SslStream`]: plaintext in and out, with the optional
 //! input and output buffers.
 
-use super::SslStream;
+use super::{SslStream, MAX_RECORD_PLAINTEXT};
 use crate::transport::Transport;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, IoSlice, Read, Write};
 
 impl<T: Transport> Read for SslStream<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -41,7 +41,7 @@ impl<T: Transport> BufRead for SslStream<T> {
 impl<T: Transport> Write for SslStream<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.output_capacity == 0 {
-            return self.ssl_write(buf).map_err(io::Error::from);
+            return self.write_unbuffered(buf).map_err(io::Error::from);
         }
         if self.output.len() >= self.output_capacity {
             self.flush_output().map_err(io::Error::from)?;
@@ -50,6 +50,39 @@ impl<T: Transport> Write for SslStream<T> {
         let n = buf.len().min(room);
         self.output.extend_from_slice(&buf[..n]);
         Ok(n)
+    }
+
+    /// Gathers the slices (up to one maximal record, 16 KiB) into a single `SSL_write`: a
+    /// header and a body become one record and one transport write, not two. (With an output
+    /// buffer, they are copied into it.)
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut nonempty = bufs.iter().filter(|b| !b.is_empty());
+        let Some(first) = nonempty.next() else {
+            return Ok(0);
+        };
+        if self.output_capacity == 0
+            && (first.len() >= MAX_RECORD_PLAINTEXT || nonempty.next().is_none())
+        {
+            return self.write(first);
+        }
+        let limit = if self.output_capacity == 0 {
+            MAX_RECORD_PLAINTEXT
+        } else {
+            if self.output.len() >= self.output_capacity {
+                self.flush_output().map_err(io::Error::from)?;
+            }
+            self.output_capacity - self.output.len()
+        };
+        let total: usize = bufs.iter().map(|b| b.len()).sum::<usize>().min(limit);
+        let mut gathered = Vec::with_capacity(total);
+        for b in bufs {
+            let room = total - gathered.len();
+            if room == 0 {
+                break;
+            }
+            gathered.extend_from_slice(&b[..b.len().min(room)]);
+        }
+        self.write(&gathered)
     }
 
     fn flush(&mut self) -> io::Result<()> {

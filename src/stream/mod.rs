@@ -1,23 +1,37 @@
-//! `SslStream`: one TLS connection over a transport: set-up, handshake, the `SSL_*` call
-//! loop with deadlines, shutdown and teardown. What a finished connection negotiated is in
-//! [`properties`]; the `Read`/`Write`/`BufRead` impls are in [`io_impls`].
+//! `SslStream`: one TLS connection over a transport. This file holds the stream itself, its
+//! failure state and teardown; [`setup`] builds one, [`calls`] runs the `SSL_*` call loop
+//! (handshake, reads, writes, shutdown), [`diagnose`] turns a failed call into an [`Error`],
+//! [`deadlines`] bounds the waits, [`connection`] is the state OpenSSL's callbacks reach (owned
+//! through [`shared`]), [`properties`] tells what a connection negotiated, and [`io_impls`]
+//! implements `Read`/`Write`/`BufRead`.
 
+mod calls;
+pub(crate) mod connection;
+mod deadlines;
+mod diagnose;
 mod io_impls;
 mod properties;
+pub(crate) mod setup;
+mod shared;
+
+pub(crate) use deadlines::{Deadlines, IoMode};
+pub(crate) use shared::SharedWithOpenSsl;
 
 use crate::bio::TransportStats;
-use crate::callbacks::Connection;
 use crate::context::Context;
-use crate::error::{Error, ErrorStack};
-use crate::fd::Fds;
-use crate::ffi;
-use crate::sys::{self, Readiness};
+use crate::error::{Error, ErrorStack, Operation};
+use crate::ffi::openssl as ffi;
+#[cfg(unix)]
+use crate::ffi::posix;
+use crate::transport::OwnedDescriptor;
 use crate::transport::Transport;
+use connection::Connection;
 use openssl_sys::SSL;
 use std::io;
 use std::marker::PhantomData;
-use std::os::raw::c_int;
-use std::time::{Duration, Instant};
+
+/// The most plaintext one TLS record carries.
+const MAX_RECORD_PLAINTEXT: usize = 16 * 1024;
 
 /// Called once when a stream is closed or dropped.
 pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
@@ -28,8 +42,9 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 /// Reading returns `Ok(0)` only after the peer's close_notify; a transport EOF without it is an
 /// [`Error::UnexpectedEof`] (as an `io::Error` of kind `UnexpectedEof`). Writes are one TLS
 /// record per call unless an output buffer size was set. `Drop` frees everything without
-/// blocking and without sending close_notify; call [`close`](SslStream::close) (or
-/// [`shutdown`](SslStream::shutdown)) for an orderly end.
+/// sending close_notify (after one best-effort flush of an output buffer, as `BufWriter`
+/// does); call [`close`](SslStream::close) (or [`shutdown`](SslStream::shutdown)) for an
+/// orderly end.
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -62,7 +77,13 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 pub struct SslStream<T> {
     /// Owned; null once torn down. Freed before `conn`, which its BIO points into.
     ssl: *mut SSL,
-    conn: Box<Connection>,
+    /// The state OpenSSL's callbacks reach (BIO data, ex_data): only through this owner's one
+    /// pointer, never through a `Box` that would invalidate OpenSSL's copies of it.
+    conn: SharedWithOpenSsl<Connection>,
+    /// The stream's own duplicates of the transport's descriptors: OpenSSL, `poll` and the
+    /// blocking-mode switches use these, so nothing done to the transport can redirect them.
+    /// Closed after the `SSL` is freed.
+    owned_fds: Vec<OwnedDescriptor>,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
     input: Vec<u8>,
@@ -77,59 +98,42 @@ pub struct SslStream<T> {
     handshake_done: bool,
     peer_closed: bool,
     close_notify_sent: bool,
-    failed: Option<String>,
+    /// A flush after a write would have blocked: the next write, flush or read retries it.
+    flush_pending: bool,
+    /// The start of a write that would block: OpenSSL made a record of these bytes, so the
+    /// retry must begin with them.
+    blocked_write: Option<Vec<u8>>,
+    /// What stopped a read after it already had bytes to return: the next read reports it.
+    deferred_read_error: Option<Error>,
+    failed: Option<Failure>,
+    /// Drop flushes the output buffer (false for the async stream, which has no task
+    /// context in `Drop`).
+    flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
 }
 
-/// How operations wait: descriptors, deadlines and who owns blocking behaviour.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct IoMode {
-    /// The transport's descriptors, when sslbridge knows them (fd path or custom BIO).
-    pub(crate) fds: Option<Fds>,
-    /// OpenSSL does the I/O on `fds` itself.
-    pub(crate) fd_fast_path: bool,
-    /// The user's descriptor was already non-blocking: never wait, return WantRead/WantWrite.
-    pub(crate) user_nonblocking: bool,
-    /// sslbridge set `O_NONBLOCK` to enforce deadlines with `poll`, and restores it at the end.
-    pub(crate) emulating_blocking: bool,
-    pub(crate) handshake_timeout: Option<Duration>,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
-}
-
-/// The operation a call belongs to, for deadlines and error messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Handshake,
-    Read,
-    Write,
-    Shutdown,
-}
-
-impl Op {
-    fn name(self) -> &'static str {
-        match self {
-            Op::Handshake => "handshake",
-            Op::Read => "read",
-            Op::Write => "write",
-            Op::Shutdown => "shutdown",
-        }
-    }
+/// The first fatal error of a stream, which every later call reports.
+#[derive(Debug, Clone)]
+struct Failure {
+    kind: io::ErrorKind,
+    reason: String,
 }
 
 // SAFETY: the SSL, its BIO and the Connection are owned by this value alone and only touched
 // through &mut self (or &self for read-only queries); the transport inside is a T, so the
 // whole is Send when T is.
 unsafe impl<T: Send> Send for SslStream<T> {}
-// SAFETY: &self methods only read connection properties OpenSSL guards itself (peer
-// certificate, cipher, version); the transport is only shared as &T, which needs T: Sync.
+// SAFETY: every method that changes the SSL, its BIO or the connection state takes &mut self;
+// &self methods only read (peer certificate, cipher, version: unsynchronised reads of state
+// no &self method writes), and the transport is only shared as &T, which needs T: Sync.
 unsafe impl<T: Sync> Sync for SslStream<T> {}
 
 /// How a stream is set up; filled in by the options types.
 pub(crate) struct StreamParts {
     pub(crate) ssl: *mut SSL,
-    pub(crate) conn: Box<Connection>,
+    pub(crate) conn: SharedWithOpenSsl<Connection>,
+    pub(crate) owned_fds: Vec<OwnedDescriptor>,
     pub(crate) context: Context,
     pub(crate) is_client: bool,
     pub(crate) require_peer_certificate: bool,
@@ -138,12 +142,13 @@ pub(crate) struct StreamParts {
     pub(crate) io: IoMode,
 }
 
-impl<T: Transport> SslStream<T> {
+impl<T> SslStream<T> {
     /// Wraps already configured parts. Ownership of `ssl` passes to the stream.
     pub(crate) fn from_parts(parts: StreamParts) -> SslStream<T> {
         SslStream {
             ssl: parts.ssl,
             conn: parts.conn,
+            owned_fds: parts.owned_fds,
             _context: parts.context,
             input: Vec::new(),
             input_pos: 0,
@@ -158,272 +163,60 @@ impl<T: Transport> SslStream<T> {
             peer_closed: false,
             close_notify_sent: false,
             failed: None,
+            flush_pending: false,
+            blocked_write: None,
+            deferred_read_error: None,
+            flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,
         }
     }
 
+    /// Records how the stream reaches its transport (set up after the `SSL` exists).
+    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedDescriptor>) {
+        self.io = io;
+        self.owned_fds = owned_fds;
+    }
+
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+        self.conn.get_mut()
+    }
+
+    /// Whether `Drop` makes a best-effort flush of the output buffer (the async stream
+    /// cannot: it has no task context there).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn set_flush_on_drop(&mut self, flush: bool) {
+        self.flush_on_drop = flush;
     }
 
     pub(crate) fn set_on_close(&mut self, callback: Option<CloseCallback>) {
         self.on_close = callback;
     }
+}
 
-    /// Runs (or resumes) the handshake (`SSL_do_handshake`). Returns [`Error::WantRead`] or
-    /// [`Error::WantWrite`] on a non-blocking transport that is not ready; call again once it
-    /// is. Calling it after the handshake completed does nothing.
-    ///
-    /// ```
-    /// # use sslbridge::{ClientOptions, ServerOptions, Context, Error, Verify};
-    /// let pki = sslbridge::testing::TestPki::new()?;
-    /// let key = pki.server(&["localhost"])?;
-    /// let (mut a, mut b) = sslbridge::duplex(64 * 1024);
-    /// a.set_nonblocking(true);
-    /// b.set_nonblocking(true);
-    /// let mut client = ClientOptions::new().verify(Verify::None).start(a)?;
-    /// let mut server = ServerOptions::new()
-    ///     .certificate_chain_pem(&key.chain_pem).private_key_pem(&key.key_pem).start(b)?;
-    /// let (mut c_done, mut s_done) = (false, false);
-    /// while !(c_done && s_done) {
-    ///     for (stream_done, result) in [(&mut c_done, client.handshake()), (&mut s_done, server.handshake())] {
-    ///         match result {
-    ///             Ok(()) => *stream_done = true,
-    ///             Err(Error::WantRead | Error::WantWrite) => {} // a real program would poll here
-    ///             Err(e) => return Err(e.into()),
-    ///         }
-    ///     }
-    /// }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn handshake(&mut self) -> Result<(), Error> {
-        if self.handshake_done {
-            return Ok(());
-        }
-        let call = |ssl: *mut SSL, _: &mut usize| {
-            // SAFETY: drive() passes the live SSL.
-            unsafe { openssl_sys::SSL_do_handshake(ssl) }
-        };
-        match self.drive(Op::Handshake, call)? {
-            Some(_) => {
-                if self.require_peer_certificate && self.peer_certificate().is_none() {
-                    return Err(self.fail(Error::ServerCertificateMissing));
-                }
-                self.handshake_done = true;
-                self.free_idle_buffers();
-                Ok(())
-            }
-            None => Err(self.fail(Error::UnexpectedEof)),
-        }
-    }
-
-    /// Whether the handshake has completed.
-    pub fn is_handshake_done(&self) -> bool {
-        self.handshake_done
-    }
-
-    /// Reads decrypted data into `buf` (`SSL_read_ex`); `Ok(0)` after the peer's close_notify.
-    fn ssl_read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.handshake()?;
-        if self.peer_closed {
-            return Ok(0);
-        }
-        let (ptr, len) = (buf.as_mut_ptr(), buf.len());
-        let call = |ssl: *mut SSL, n: &mut usize| {
-            // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
-            unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
-        };
-        let read = self.drive(Op::Read, call)?;
-        match read {
-            Some(n) => Ok(n),
-            None => {
-                self.peer_closed = true;
-                Ok(0)
-            }
-        }
-    }
-
-    /// Encrypts and sends some of `buf` (`SSL_write_ex`, one record at most).
-    fn ssl_write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.handshake()?;
-        let (ptr, len) = (buf.as_ptr(), buf.len());
-        let call = |ssl: *mut SSL, n: &mut usize| {
-            // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` readable bytes.
-            unsafe { openssl_sys::SSL_write_ex(ssl, ptr.cast(), len, n) }
-        };
-        match self.drive(Op::Write, call)? {
-            Some(n) => Ok(n),
-            None => Err(self.fail(Error::StreamFailed(
-                "the peer closed the connection (close_notify) while we were writing".into(),
-            ))),
-        }
-    }
-
-    /// Runs one `SSL_*` call until it succeeds, fails, or must be retried by the caller.
-    /// `Ok(None)` means the peer sent close_notify. When sslbridge enforces deadlines on a
-    /// known descriptor, retries wait with `poll` until the operation's deadline.
-    fn drive(
-        &mut self,
-        op: Op,
-        mut call: impl FnMut(*mut SSL, &mut usize) -> c_int,
-    ) -> Result<Option<usize>, Error> {
-        let timeout = match op {
-            Op::Handshake => self.io.handshake_timeout,
-            Op::Read => self.io.read_timeout,
-            Op::Write | Op::Shutdown => self.io.write_timeout,
-        };
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            self.check_usable()?;
-            ErrorStack::clear();
-            let mut n = 0usize;
-            let r = call(self.ssl, &mut n);
-            self.resume_panic();
-            if r > 0 {
-                return Ok(Some(n));
-            }
-            let want = match self.take_error(r) {
-                None => return Ok(None),
-                Some(e @ (Error::WantRead | Error::WantWrite)) => e,
-                Some(e) => return Err(self.fail(e)),
-            };
-            let timed_out = Error::Timeout {
-                operation: op.name(),
-            };
-            if std::mem::take(&mut self.conn.bio.timed_out) {
-                return Err(self.fail(timed_out));
-            }
-            let fds = match self.io.fds {
-                Some(fds) if self.io.emulating_blocking => fds,
-                // A blocking descriptor that says "try again" had its own timeout
-                // (SO_RCVTIMEO / SO_SNDTIMEO) expire.
-                Some(_) if !self.io.user_nonblocking => return Err(self.fail(timed_out)),
-                // Without a descriptor to wait on, a transport's WouldBlock under a deadline
-                // is the transport's own timeout firing.
-                None if timeout.is_some() => return Err(self.fail(timed_out)),
-                // (No buffer release here: under an event loop "would block" is the steady state
-                // of a reader that keeps up, and freeing would cost an allocation per wake-up.)
-                _ => return Err(want),
-            };
-            let (fd, readiness) = match want {
-                Error::WantRead => (fds.read, Readiness::Readable),
-                _ => (fds.write, Readiness::Writable),
-            };
-            match sys::wait_ready(fd, readiness, deadline) {
-                Ok(true) => continue,
-                Ok(false) => return Err(self.fail(timed_out)),
-                Err(e) => return Err(self.fail(Error::Io(e))),
-            }
-        }
-    }
-
-    /// Writes out the output buffer (when one is configured).
-    fn flush_output(&mut self) -> Result<(), Error> {
-        while !self.output.is_empty() {
-            let pending = std::mem::take(&mut self.output);
-            let result = self.ssl_write(&pending);
-            self.output = pending;
-            let n = result?;
-            self.output.drain(..n);
-        }
-        Ok(())
-    }
-
-    /// Flushes the transport through the BIO (`BIO_flush`), so a panic or error is handled
-    /// like any other transport call.
-    fn flush_transport(&mut self) -> Result<(), Error> {
-        self.check_usable()?;
-        // SAFETY: ssl is live; its wbio, if any, is live while the SSL is.
-        let r = unsafe {
-            let wbio = openssl_sys::SSL_get_wbio(self.ssl);
-            if wbio.is_null() {
-                return Ok(());
-            }
-            openssl_sys::BIO_ctrl(wbio, openssl_sys::BIO_CTRL_FLUSH, 0, std::ptr::null_mut())
-        };
-        self.resume_panic();
-        if r == 1 {
-            return Ok(());
-        }
-        if let Some(e) = self.conn.bio.error.take() {
-            return Err(self.fail(Error::Io(e)));
-        }
-        Err(Error::WantWrite)
-    }
-
-    /// Sends close_notify (`SSL_shutdown`) and flushes the transport, without waiting for the
-    /// peer's. Does nothing if the handshake never completed or the stream failed (there is
-    /// no TLS session to close). Further writes fail; reads return what the peer still sends.
-    pub fn shutdown(&mut self) -> Result<(), Error> {
-        if !self.handshake_done || self.failed.is_some() || self.ssl.is_null() {
-            return Ok(());
-        }
-        self.flush_output()?;
-        // OpenSSL marks SSL_SENT_SHUTDOWN before the alert is out, and re-sends it on the next
-        // SSL_shutdown after WantWrite: so keep calling until a call succeeds once.
-        if !self.close_notify_sent {
-            // SSL_shutdown returns 0 once close_notify is sent and 1 once the peer's arrived too.
-            let call = |ssl: *mut SSL, _: &mut usize| {
-                // SAFETY: drive() passes the live SSL.
-                match unsafe { openssl_sys::SSL_shutdown(ssl) } {
-                    r if r >= 0 => 1,
-                    r => r,
-                }
-            };
-            self.drive(Op::Shutdown, call)?;
-            self.close_notify_sent = true;
-        }
-        self.flush_transport()
-    }
-
-    /// Ends the connection in order: flushes, sends close_notify, frees the TLS state and the
-    /// transport, runs the close callback, and reports the first error met on the way
-    /// (everything is freed regardless).
-    pub fn close(mut self) -> Result<(), Error> {
-        let result = match self.shutdown() {
-            // Once the peer has sent its close_notify and gone, ours is only a courtesy.
-            Err(Error::Io(e))
-                if self.peer_closed
-                    && matches!(
-                        e.kind(),
-                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-                    ) =>
-            {
-                Ok(())
-            }
-            other => other,
-        };
-        drop(self.teardown());
-        self.run_close_callback();
-        result
+impl<T> SslStream<T> {
+    /// The transport, as the box the BIO holds: the stream made it from a `Box<T>`.
+    fn transport_ptr(&self) -> *mut T {
+        let boxed = self.conn.get().bio.transport.as_deref();
+        let t = boxed.expect("the stream holds its transport until it is dropped");
+        (t as *const dyn Transport).cast::<T>().cast_mut()
     }
 
     /// The transport.
     pub fn get_ref(&self) -> &T {
-        self.conn
-            .bio
-            .transport
-            .as_deref()
-            .and_then(|t| t.as_any().downcast_ref::<T>())
-            .expect("the stream holds its transport until it is dropped")
+        // SAFETY: the BIO's box holds exactly the T this stream was made with (setup boxes
+        // it, teardown takes it back); the reference is tied to &self.
+        unsafe { &*self.transport_ptr() }
     }
 
     /// The transport, mutably. Reading or writing it directly corrupts the TLS stream; use it
-    /// for socket options and the like.
+    /// for socket options and the like. (On the fd fast path OpenSSL works on the stream's own
+    /// duplicate of its descriptor: replacing the transport here cannot redirect it.)
     pub fn get_mut(&mut self) -> &mut T {
-        self.conn
-            .bio
-            .transport
-            .as_deref_mut()
-            .and_then(|t| t.as_any_mut().downcast_mut::<T>())
-            .expect("the stream holds its transport until it is dropped")
+        let boxed = self.conn.get_mut().bio.transport.as_deref_mut();
+        let t = boxed.expect("the stream holds its transport until it is dropped");
+        // SAFETY: as in get_ref; derived from the box's &mut, tied to &mut self.
+        unsafe { &mut *(t as *mut dyn Transport).cast::<T>() }
     }
 
     /// Frees the TLS state, runs the close callback and returns the transport. No
@@ -434,10 +227,9 @@ impl<T: Transport> SslStream<T> {
             .teardown()
             .expect("the stream holds its transport until it is dropped");
         self.run_close_callback();
-        *transport
-            .into_any()
-            .downcast::<T>()
-            .expect("the transport has the stream's type")
+        // SAFETY: the box was made from a Box<T> (see get_ref); turning it back gives that
+        // T, with its own lifetime again.
+        *unsafe { Box::from_raw(Box::into_raw(transport).cast::<T>()) }
     }
 }
 
@@ -447,87 +239,49 @@ impl<T> SslStream<T> {
     }
 
     fn check_usable(&self) -> Result<(), Error> {
-        if let Some(reason) = &self.failed {
-            return Err(Error::StreamFailed(reason.clone()));
+        if let Some(failure) = &self.failed {
+            return Err(Error::StreamFailed {
+                kind: failure.kind,
+                reason: failure.reason.clone(),
+            });
         }
         if self.ssl.is_null() {
-            return Err(Error::StreamFailed("the stream is closed".into()));
+            return Err(Error::StreamFailed {
+                kind: io::ErrorKind::NotConnected,
+                reason: "the stream is closed".into(),
+            });
         }
         Ok(())
     }
 
-    /// Marks the stream failed (unless the error is retryable) and passes the error on.
+    /// Marks the stream failed (unless the error is retryable) and passes the error on. The
+    /// first failure's kind and message are what every later call reports.
     fn fail(&mut self, e: Error) -> Error {
-        let retryable = e.is_would_block() || matches!(e, Error::Timeout { operation: "read" });
+        let retryable = e.is_would_block()
+            || matches!(
+                e,
+                Error::Timeout {
+                    operation: Operation::Read
+                }
+            );
         if !retryable && self.failed.is_none() {
-            self.failed = Some(e.to_string());
+            self.failed = Some(Failure {
+                kind: e.io_kind(),
+                reason: e.to_string(),
+            });
         }
         e
     }
 
     /// Resumes a panic caught in a callback during the last `SSL_*` call.
     fn resume_panic(&mut self) {
-        if let Some(payload) = self.conn.take_panic() {
+        if let Some(payload) = self.conn.get_mut().take_panic() {
             ErrorStack::clear();
-            self.failed = Some("a transport or callback panicked".into());
+            self.failed = Some(Failure {
+                kind: io::ErrorKind::Other,
+                reason: "a transport or callback panicked".into(),
+            });
             std::panic::resume_unwind(payload);
-        }
-    }
-
-    /// Classifies a failed `SSL_*` call. `None` means the peer sent close_notify.
-    fn take_error(&mut self, ret: c_int) -> Option<Error> {
-        // SAFETY: ssl is live (callers checked) and `ret` is the value the call returned.
-        let code = unsafe { openssl_sys::SSL_get_error(self.ssl, ret) };
-        // On the fd path OpenSSL made the system call: its errno is the transport error.
-        let os_error = self.io.fd_fast_path.then(io::Error::last_os_error);
-        let io_error = self.conn.bio.error.take();
-        let verify_failure = self.conn.verify_failure.take();
-        match code {
-            openssl_sys::SSL_ERROR_ZERO_RETURN => {
-                ErrorStack::clear();
-                // The peer's close_notify arrived earlier; a transport failure in this call
-                // (e.g. writing our close_notify) is still a failure.
-                io_error.map(Error::Io)
-            }
-            openssl_sys::SSL_ERROR_WANT_READ => {
-                ErrorStack::clear();
-                Some(Error::WantRead)
-            }
-            openssl_sys::SSL_ERROR_WANT_WRITE => {
-                ErrorStack::clear();
-                Some(Error::WantWrite)
-            }
-            _ => {
-                let stack = ErrorStack::drain();
-                // A read-side EOF wins over a failed write of the alert OpenSSL then tries to
-                // send (to a pipe whose other end is gone, that write fails too).
-                let truncated = stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING);
-                Some(if let Some(v) = verify_failure {
-                    v
-                } else if truncated {
-                    Error::UnexpectedEof
-                } else if let Some(e) = io_error {
-                    Error::Io(e)
-                } else if let Some(e) = stack.system_error() {
-                    Error::Io(e)
-                } else if let Some(e) = os_error.filter(|e| {
-                    code == openssl_sys::SSL_ERROR_SYSCALL && e.raw_os_error().unwrap_or(0) != 0
-                }) {
-                    Error::Io(e)
-                } else if stack.has_reason(ffi::SSL_R_UNEXPECTED_EOF_WHILE_READING)
-                    || (code == openssl_sys::SSL_ERROR_SYSCALL
-                        && stack.is_empty()
-                        && self.conn.bio.at_eof())
-                {
-                    Error::UnexpectedEof
-                } else if stack.is_empty() {
-                    Error::Ssl(ErrorStack::message(format!(
-                        "SSL_get_error returned {code} without details"
-                    )))
-                } else {
-                    Error::Ssl(stack)
-                })
-            }
         }
     }
 
@@ -539,7 +293,7 @@ impl<T> SslStream<T> {
             // SAFETY: ssl is live; OpenSSL reallocates the buffers on the next record.
             unsafe { ffi::SSL_free_buffers(self.ssl) };
         }
-        self.conn.bio.release_if_empty();
+        self.conn.get_mut().bio.release_if_empty();
     }
 
     /// Frees the `SSL` (and its BIO) and takes the transport out. Idempotent.
@@ -559,13 +313,19 @@ impl<T> SslStream<T> {
             self.ssl = std::ptr::null_mut();
         }
         if std::mem::take(&mut self.io.emulating_blocking) {
-            // Hand the descriptor back in the blocking mode the user gave it to us in.
+            // Hand the descriptor back in the blocking mode the user gave it to us in. Through
+            // our duplicates: O_NONBLOCK belongs to the open file description they share with
+            // the transport's own descriptors, and no other file can be behind them.
+            #[cfg(unix)]
             if let Some(fds) = self.io.fds {
-                let _ = sys::set_nonblocking(fds.read, false);
-                let _ = sys::set_nonblocking(fds.write, false);
+                let _ = posix::set_nonblocking(fds.read, false);
+                let _ = posix::set_nonblocking(fds.write, false);
             }
         }
-        self.conn.bio.transport.take()
+        // OpenSSL's BIOs on the duplicates are gone with the SSL: close them.
+        self.owned_fds.clear();
+        self.io.fds = None;
+        self.conn.get_mut().bio.transport.take()
     }
 
     fn run_close_callback(&mut self) {
@@ -574,60 +334,9 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// Whether OpenSSL reads and writes the transport's descriptor directly (the fd fast
-    /// path) rather than calling the transport through the custom BIO.
-    pub fn uses_fd_fast_path(&self) -> bool {
-        self.io.fd_fast_path
-    }
-
-    /// Bounds each later read (`None`: wait as long as it takes). On a descriptor sslbridge
-    /// knows this is enforced with `poll`; on other transports the transport's own timeout
-    /// governs. Expiry is [`Error::Timeout`] (`io::ErrorKind::TimedOut`); the stream stays
-    /// usable after a read timeout.
-    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        self.io.read_timeout = timeout;
-        self.enforce_deadlines()
-    }
-
-    /// Bounds each later write and the shutdown; see
-    /// [`set_read_timeout`](SslStream::set_read_timeout).
-    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        self.io.write_timeout = timeout;
-        self.enforce_deadlines()
-    }
-
-    /// The read timeout.
-    pub fn read_timeout(&self) -> Option<Duration> {
-        self.io.read_timeout
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> Option<Duration> {
-        self.io.write_timeout
-    }
-
-    /// Makes a blocking descriptor non-blocking so deadlines can be enforced with `poll`.
-    pub(crate) fn enforce_deadlines(&mut self) -> Result<(), Error> {
-        let io = &mut self.io;
-        let wants_deadlines = io.handshake_timeout.is_some()
-            || io.read_timeout.is_some()
-            || io.write_timeout.is_some();
-        if let (Some(fds), true, false, false) = (
-            io.fds,
-            wants_deadlines,
-            io.user_nonblocking,
-            io.emulating_blocking,
-        ) {
-            sys::set_nonblocking(fds.read, true).map_err(Error::Io)?;
-            io.emulating_blocking = true;
-            sys::set_nonblocking(fds.write, true).map_err(Error::Io)?;
-        }
-        Ok(())
-    }
-
     /// How many reads, writes and flushes the transport has seen through the custom BIO.
     pub fn transport_stats(&self) -> TransportStats {
-        self.conn.bio.stats
+        self.conn.get().bio.stats
     }
 
     /// The raw `SSL` pointer, for calling OpenSSL functions sslbridge does not wrap. It stays
@@ -639,6 +348,23 @@ impl<T> SslStream<T> {
 
 impl<T> Drop for SslStream<T> {
     fn drop(&mut self) {
+        // Like BufWriter: one best-effort flush of buffered output (which may block on a
+        // blocking transport), errors ignored; never while unwinding, never close_notify.
+        let mut flush_panic = None;
+        if self.flush_on_drop
+            && !self.output.is_empty()
+            && self.handshake_done
+            && self.failed.is_none()
+            && !self.ssl.is_null()
+            && !std::thread::panicking()
+        {
+            // A transport that panics here still gets the SSL, the transport and the close
+            // callback cleaned up first; then its panic goes on.
+            flush_panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = self.flush_output().and_then(|()| self.flush_transport());
+            }))
+            .err();
+        }
         // Free the SSL (never blocks: no close_notify), then the transport, then tell the
         // user. A panicking close callback must not abort while already unwinding.
         drop(self.teardown());
@@ -646,6 +372,11 @@ impl<T> Drop for SslStream<T> {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.run_close_callback()
             }));
+        } else if let Some(payload) = flush_panic {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run_close_callback()
+            }));
+            std::panic::resume_unwind(payload);
         } else {
             self.run_close_callback();
         }
@@ -659,7 +390,7 @@ impl<T> std::fmt::Debug for SslStream<T> {
             .field("handshake_done", &self.handshake_done)
             .field("protocol", &self.protocol_version())
             .field("cipher", &self.cipher_name())
-            .field("failed", &self.failed)
+            .field("failed", &self.failed.as_ref().map(|f| &f.reason))
             .finish()
     }
 }

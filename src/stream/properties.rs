@@ -8,6 +8,8 @@ use foreign_types::ForeignType;
 
 impl<T> SslStream<T> {
     /// The peer's certificate, if it presented one (`SSL_get1_peer_certificate`).
+    #[doc(alias = "SSL_get1_peer_certificate")]
+    #[doc(alias = "ssl-stream-x509-certificate")]
     pub fn peer_certificate(&self) -> Option<Certificate> {
         if self.ssl.is_null() {
             return None;
@@ -19,12 +21,15 @@ impl<T> SslStream<T> {
     }
 
     /// The ALPN protocol the handshake selected, if any.
+    #[doc(alias = "SSL_get0_alpn_selected")]
+    #[doc(alias = "get-selected-alpn-protocol")]
     pub fn selected_alpn_protocol(&self) -> Option<&str> {
         self.selected_alpn_protocol_bytes()
             .and_then(|p| std::str::from_utf8(p).ok())
     }
 
     /// The ALPN protocol the handshake selected, as raw bytes.
+    #[doc(alias = "SSL_get0_alpn_selected")]
     pub fn selected_alpn_protocol_bytes(&self) -> Option<&[u8]> {
         if self.ssl.is_null() {
             return None;
@@ -44,6 +49,7 @@ impl<T> SslStream<T> {
     }
 
     /// The negotiated protocol version; `None` before the handshake completes.
+    #[doc(alias = "SSL_version")]
     pub fn protocol_version(&self) -> Option<Protocol> {
         if self.ssl.is_null() || !self.handshake_done {
             return None;
@@ -54,6 +60,7 @@ impl<T> SslStream<T> {
 
     /// The negotiated cipher suite, e.g. `"TLS_AES_128_GCM_SHA256"` (OpenSSL's name for
     /// TLS 1.2 suites, e.g. `"ECDHE-ECDSA-AES128-GCM-SHA256"`).
+    #[doc(alias = "SSL_CIPHER_get_name")]
     pub fn cipher_name(&self) -> Option<&'static str> {
         if self.ssl.is_null() {
             return None;
@@ -74,12 +81,13 @@ impl<T> SslStream<T> {
     /// or `None` if it cannot be resumed. In TLS 1.3 the server sends its tickets after the
     /// handshake; they are processed when the client reads, so read some data (or the
     /// close_notify) before asking.
+    #[doc(alias = "SSL_get1_session")]
     pub fn session(&self) -> Option<Session> {
         if self.ssl.is_null() {
             return None;
         }
         // SAFETY: ssl is live; get1 returns a new reference that we own.
-        let s = unsafe { crate::ffi::SSL_get1_session(self.ssl) };
+        let s = unsafe { crate::ffi::openssl::SSL_get1_session(self.ssl) };
         if s.is_null() {
             return None;
         }
@@ -90,13 +98,14 @@ impl<T> SslStream<T> {
 
     /// The server name (SNI) of the connection: the one a client sent, or the one a server
     /// received.
+    #[doc(alias = "SSL_get_servername")]
     pub fn server_name(&self) -> Option<String> {
         if self.ssl.is_null() {
             return None;
         }
         // SAFETY: ssl is live; the name is a NUL-terminated string it owns, copied at once.
         let name = unsafe {
-            crate::error::c_string(openssl_sys::SSL_get_servername(
+            crate::ffi::openssl::c_string(openssl_sys::SSL_get_servername(
                 self.ssl,
                 openssl_sys::TLSEXT_NAMETYPE_host_name,
             ))
@@ -105,6 +114,7 @@ impl<T> SslStream<T> {
     }
 
     /// The certificates the peer sent, its own first, then the chain it sent with it.
+    #[doc(alias = "SSL_get_peer_cert_chain")]
     pub fn peer_certificate_chain(&self) -> Vec<Certificate> {
         let mut out = Vec::new();
         if self.ssl.is_null() {
@@ -136,12 +146,14 @@ impl<T> SslStream<T> {
     }
 
     /// Whether the handshake resumed an earlier session.
+    #[doc(alias = "SSL_session_reused")]
     pub fn session_reused(&self) -> bool {
         // SAFETY: ssl is live when non-null.
         !self.ssl.is_null() && unsafe { openssl_sys::SSL_session_reused(self.ssl) } == 1
     }
 
     /// Whether this is the client side.
+    #[doc(alias = "SSL_is_server")]
     pub fn is_client(&self) -> bool {
         self.is_client
     }

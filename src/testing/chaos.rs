@@ -23,6 +23,7 @@ impl fmt::Display for Direction {
 
 /// What a [`ChaosTransport`] does instead of a normal call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Fault {
     /// Fail this one call with `ErrorKind::Interrupted` (a signal; callers retry at once).
     Interrupted,
@@ -39,6 +40,7 @@ pub enum Fault {
 /// The payload of a panic injected with [`Fault::Panic`], so a test can tell it from a real
 /// bug (`payload.downcast_ref::<InjectedPanic>()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InjectedPanic {
     /// The direction of the call that panicked.
     pub direction: Direction,
@@ -48,6 +50,7 @@ pub struct InjectedPanic {
 
 /// Counts of what a [`ChaosTransport`] saw and injected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChaosStats {
     /// `read` calls, injected faults included.
     pub reads: u64,
@@ -158,6 +161,10 @@ impl ChaosPlan {
         }
     }
 
+    /// Needs non-blocking code: it injects `WouldBlock`, which a blocking `connect` or `read`
+    /// reports as a timeout or `WantRead`; for blocking code use
+    /// [`random_blocking`](ChaosPlan::random_blocking).
+    ///
     /// Benign chaos drawn from `seed`: random splits of reads and writes (sometimes down to
     /// one byte) and storms of `Interrupted` and `WouldBlock`, but no errors, EOFs or panics.
     /// A correct non-blocking user survives every such plan with its data intact.
@@ -168,6 +175,48 @@ impl ChaosPlan {
     /// # drop(plans);
     /// ```
     pub fn random(seed: u64) -> ChaosPlan {
+        ChaosPlan::random_with(seed, true)
+    }
+
+    /// The same randomness as [`random`](ChaosPlan::random) (same seed, same chunk sizes and
+    /// `Interrupted` storms), restricted to faults a correct *blocking* peer absorbs: short
+    /// reads and writes and `Interrupted`, never `WouldBlock`. Every handshake and transfer
+    /// over it completes, so it is the plan for blocking code (`connect`, `accept`,
+    /// `read_exact`, `write_all`).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use sslbridge::testing::{ChaosPlan, TestPki};
+    /// use sslbridge::{ClientOptions, ServerOptions, Verify};
+    ///
+    /// let pki = TestPki::new()?;
+    /// let key = pki.server(&["localhost"])?;
+    /// let (a, b) = sslbridge::duplex(64 * 1024);
+    /// let server = std::thread::spawn(move || -> Result<(), sslbridge::Error> {
+    ///     let mut tls = ServerOptions::new()
+    ///         .certificate_chain_pem(&key.chain_pem)
+    ///         .private_key_pem(&key.key_pem)
+    ///         .accept(ChaosPlan::random_blocking(7).wrap(b))?;
+    ///     let mut buf = [0u8; 5];
+    ///     tls.read_exact(&mut buf)?;
+    ///     tls.write_all(&buf)?;
+    ///     Ok(())
+    /// });
+    /// let mut tls = ClientOptions::new()
+    ///     .verify(Verify::None)
+    ///     .connect(ChaosPlan::random_blocking(8).wrap(a))?;
+    /// tls.write_all(b"hello")?;
+    /// let mut echo = [0u8; 5];
+    /// tls.read_exact(&mut echo)?;
+    /// assert_eq!(&echo, b"hello");
+    /// server.join().unwrap()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn random_blocking(seed: u64) -> ChaosPlan {
+        ChaosPlan::random_with(seed, false)
+    }
+
+    fn random_with(seed: u64, would_block: bool) -> ChaosPlan {
         let mut rng = Rng(seed);
         let mut plan = ChaosPlan::new().seed(seed);
         for direction in [Direction::Read, Direction::Write] {
@@ -179,7 +228,11 @@ impl ChaosPlan {
             plan.side_mut(direction).max_chunk = cap;
             plan = plan.random_chunks(direction, rng.below(2) == 1);
             plan = plan.probability(direction, Fault::Interrupted, rng.below(30) as f64 / 100.0);
-            plan = plan.probability(direction, Fault::WouldBlock, rng.below(30) as f64 / 100.0);
+            // Drawn either way, so both plans of a seed share the rest of their randomness.
+            let would_block_chance = rng.below(30) as f64 / 100.0;
+            if would_block {
+                plan = plan.probability(direction, Fault::WouldBlock, would_block_chance);
+            }
         }
         plan
     }

@@ -1,7 +1,7 @@
 //! Validity dates, fingerprints and the serial number.
 
 use super::CertificateRef;
-use crate::error::{Error, ErrorStack};
+use crate::error::{Error, ErrorMark};
 use foreign_types::ForeignTypeRef;
 use openssl_sys::ASN1_TIME;
 use std::fmt;
@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// # Ok::<(), sslbridge::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Digest {
     /// SHA-1 (20 bytes): what older tools show; do not rely on it for security.
     Sha1,
@@ -107,17 +108,17 @@ fn to_system_time(t: *const ASN1_TIME) -> Option<SystemTime> {
     if t.is_null() {
         return None;
     }
+    // Runs inside the verify callback too: leave the queue as OpenSSL filled it.
+    let _mark = ErrorMark::set();
     // SAFETY: a null first argument asks for a new ASN1_TIME, owned by the guard.
     let epoch = OwnedTime(unsafe { openssl_sys::ASN1_TIME_set(std::ptr::null_mut(), 0) });
     if epoch.0.is_null() {
-        ErrorStack::clear();
         return None;
     }
     let (mut days, mut secs): (c_int, c_int) = (0, 0);
     // SAFETY: both times are live; the out-pointers are locals.
     let ok = unsafe { openssl_sys::ASN1_TIME_diff(&mut days, &mut secs, epoch.0, t) };
     if ok != 1 {
-        ErrorStack::clear();
         return None;
     }
     // days and secs share a sign; together they fit an i64 comfortably.
@@ -135,6 +136,8 @@ impl CertificateRef {
     ///
     /// A time OpenSSL cannot parse reads as the Unix epoch; chain verification rejects such
     /// a certificate anyway (`X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD`).
+    #[doc(alias = "X509_get0_notBefore")]
+    #[doc(alias = "certificate-not-before-time")]
     pub fn not_before(&self) -> SystemTime {
         // SAFETY: the time belongs to the live certificate.
         to_system_time(unsafe { openssl_sys::X509_getm_notBefore(self.as_ptr()) })
@@ -155,6 +158,8 @@ impl CertificateRef {
     ///
     /// A time OpenSSL cannot parse reads as the Unix epoch (already expired); chain
     /// verification rejects such a certificate anyway.
+    #[doc(alias = "X509_get0_notAfter")]
+    #[doc(alias = "certificate-not-after-time")]
     pub fn not_after(&self) -> SystemTime {
         // SAFETY: the time belongs to the live certificate.
         to_system_time(unsafe { openssl_sys::X509_getm_notAfter(self.as_ptr()) })
@@ -176,7 +181,10 @@ impl CertificateRef {
     ///
     /// Returns an empty vector only when OpenSSL cannot compute the digest, e.g. MD5 under
     /// a FIPS-only provider configuration.
+    #[doc(alias = "X509_digest")]
+    #[doc(alias = "certificate-fingerprint")]
     pub fn fingerprint(&self, digest: Digest) -> Vec<u8> {
+        let _mark = ErrorMark::set();
         let mut buf = [0u8; openssl_sys::EVP_MAX_MD_SIZE as usize];
         let mut len: c_uint = 0;
         // SAFETY: `buf` has room for any digest (EVP_MAX_MD_SIZE); the certificate is live.
@@ -184,7 +192,6 @@ impl CertificateRef {
             openssl_sys::X509_digest(self.as_ptr(), digest.md(), buf.as_mut_ptr(), &mut len)
         };
         if ok != 1 {
-            ErrorStack::clear();
             return Vec::new();
         }
         buf[..(len as usize).min(buf.len())].to_vec()
@@ -201,7 +208,9 @@ impl CertificateRef {
     /// assert_eq!(cert.serial_number(), [1, 2, 3, 4]);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "X509_get_serialNumber")]
     pub fn serial_number(&self) -> Vec<u8> {
+        let _mark = ErrorMark::set();
         // SAFETY: the serial belongs to the live certificate; ASN1_INTEGER_to_BN returns a
         // new BIGNUM (or null) that we free once below.
         let bn = unsafe {
@@ -211,7 +220,6 @@ impl CertificateRef {
             )
         };
         if bn.is_null() {
-            ErrorStack::clear();
             return Vec::new();
         }
         // SAFETY: bn is live; BN_bn2bin writes exactly BN_num_bytes = ceil(bits / 8) bytes.
@@ -236,6 +244,7 @@ mod tests {
     use crate::x509::Certificate;
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn digest_names_round_trip() {
         for d in [
             Digest::Sha1,
@@ -251,6 +260,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn dates_after_2050_use_generalized_time() {
         let pki = crate::testing::TestPki::new().unwrap();
         // 2060-01-01T00:00:00Z and 2049-12-31T23:59:59Z (the last UTCTime second).
@@ -263,6 +273,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn digest_lengths() {
         let pki = crate::testing::TestPki::new().unwrap();
         let cert = Certificate::from_pem(&pki.server(&["x.test"]).unwrap().cert_pem).unwrap();

@@ -49,6 +49,8 @@ use std::net::IpAddr;
 /// # Errors
 ///
 /// [`Error::Hostname`] with the host and the names the certificate presents.
+#[doc(alias = "X509_check_host")]
+#[doc(alias = "verify-hostname")]
 pub fn verify_hostname(cert: &CertificateRef, host: &str) -> Result<(), Error> {
     let mismatch = |presented: Vec<String>| Error::Hostname {
         hostname: host.to_string(),

@@ -17,8 +17,8 @@ pub use details::Digest;
 pub(crate) use hostname::dns_name_matches;
 pub use hostname::verify_hostname;
 
-use crate::credentials::looks_like_pem;
-use crate::error::{cvt, cvt_p, Error, ErrorStack};
+use crate::error::{cvt_p, Error, ErrorMark, ErrorStack, QueueScope};
+use crate::util::looks_like_pem;
 use foreign_types::{ForeignType, ForeignTypeRef};
 use openssl_sys::X509;
 use std::fmt;
@@ -117,11 +117,28 @@ pub(crate) fn read_bio(data: &[u8]) -> Result<MemBio, Error> {
     })?))
 }
 
+/// Declines every password OpenSSL asks for while decoding certificates. Without a callback,
+/// OpenSSL's default one prompts on the terminal when a PEM block carries an encryption
+/// header: a library must never read `/dev/tty`, and a certificate has no password.
+unsafe extern "C" fn no_password(
+    _buf: *mut std::os::raw::c_char,
+    _size: c_int,
+    _rwflag: c_int,
+    _user: *mut std::os::raw::c_void,
+) -> c_int {
+    -1
+}
+
 /// The next certificate of a PEM BIO, or `None` with OpenSSL's reason on the error queue.
 fn next_pem_certificate(bio: &MemBio) -> Option<Certificate> {
-    // SAFETY: bio is a live memory BIO; no password callback is needed for certificates.
+    // SAFETY: bio is a live memory BIO; the callback writes nothing and takes no user data.
     let x = unsafe {
-        openssl_sys::PEM_read_bio_X509(bio.0, std::ptr::null_mut(), None, std::ptr::null_mut())
+        openssl_sys::PEM_read_bio_X509(
+            bio.0,
+            std::ptr::null_mut(),
+            Some(no_password),
+            std::ptr::null_mut(),
+        )
     };
     // SAFETY: a non-null result is a fresh X509 that we now own.
     (!x.is_null()).then(|| unsafe { Certificate::from_ptr(x) })
@@ -136,12 +153,14 @@ impl Certificate {
     ///
     /// [`Error::InvalidArgument`] for empty input; [`Error::Ssl`] when the text holds no
     /// `CERTIFICATE` block or the block is corrupt (bad base64, invalid DER).
+    #[doc(alias = "PEM_read_bio_X509")]
+    #[doc(alias = "decode-certificate")]
     pub fn from_pem(pem: &[u8]) -> Result<Certificate, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let bio = read_bio(pem)?;
         next_pem_certificate(&bio).ok_or_else(|| decode_error("PEM"))
     }
@@ -152,12 +171,14 @@ impl Certificate {
     ///
     /// [`Error::InvalidArgument`] for empty input or bytes after the certificate;
     /// [`Error::Ssl`] when the bytes are not a DER certificate.
+    #[doc(alias = "d2i_X509")]
+    #[doc(alias = "decode-certificate")]
     pub fn from_der(der: &[u8]) -> Result<Certificate, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if der.is_empty() {
             return Err(empty_input("DER"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let len = c_long::try_from(der.len()).map_err(|_| too_large())?;
         let mut p = der.as_ptr();
         // SAFETY: `p` points to `len` readable bytes; d2i advances our local copy only.
@@ -196,9 +217,10 @@ impl Certificate {
     /// [`Error::InvalidArgument`] when the file cannot be read; otherwise as
     /// [`from_pem`](Certificate::from_pem) or [`from_der`](Certificate::from_der), with the
     /// path added to the message.
+    #[doc(alias = "decode-certificate-from-file")]
     pub fn from_file(path: impl AsRef<Path>) -> Result<Certificate, Error> {
         let path = path.as_ref();
-        let data = crate::credentials::read_file(path, "certificate file")?;
+        let data = crate::util::read_file(path, "certificate file")?;
         let decoded = if looks_like_pem(&data) {
             Certificate::from_pem(&data)
         } else {
@@ -223,12 +245,13 @@ impl Certificate {
     ///
     /// When there is no certificate, or any `CERTIFICATE` block is corrupt: a chain with a
     /// damaged member is refused rather than silently cut short.
+    #[doc(alias = "PEM_X509_INFO_read_bio")]
     pub fn stack_from_pem(pem: &[u8]) -> Result<Vec<Certificate>, Error> {
-        crate::ensure_initialized();
+        crate::init::ensure_initialized();
         if pem.is_empty() {
             return Err(empty_input("PEM"));
         }
-        ErrorStack::clear();
+        let _queue = QueueScope::enter();
         let bio = read_bio(pem)?;
         let mut certs = Vec::new();
         while let Some(cert) = next_pem_certificate(&bio) {
@@ -249,22 +272,37 @@ impl Certificate {
 
 impl CertificateRef {
     /// The certificate in DER form (`i2d_X509`).
+    #[doc(alias = "i2d_X509")]
     pub fn to_der(&self) -> Result<Vec<u8>, Error> {
+        // Usable inside the verify callback: only our own entries leave the queue.
+        let mark = ErrorMark::set();
+        let failed = || mark.error("cannot encode the certificate as DER".into());
         // SAFETY: a null output pointer asks i2d for the length only.
-        let len = cvt(unsafe { openssl_sys::i2d_X509(self.as_ptr(), std::ptr::null_mut()) })?;
+        let len = unsafe { openssl_sys::i2d_X509(self.as_ptr(), std::ptr::null_mut()) };
+        if len <= 0 {
+            return Err(failed());
+        }
         let mut out = vec![0u8; len as usize];
         let mut p = out.as_mut_ptr();
         // SAFETY: `out` has exactly the room i2d said it needs.
-        let written = cvt(unsafe { openssl_sys::i2d_X509(self.as_ptr(), &mut p) })?;
+        let written = unsafe { openssl_sys::i2d_X509(self.as_ptr(), &mut p) };
+        if written <= 0 {
+            return Err(failed());
+        }
         out.truncate(written as usize);
         Ok(out)
     }
 
     /// The certificate in PEM form (`PEM_write_bio_X509`).
+    #[doc(alias = "PEM_write_bio_X509")]
     pub fn to_pem(&self) -> Result<Vec<u8>, Error> {
-        let bio = MemBio::new()?;
+        let mark = ErrorMark::set();
+        let failed = || mark.error("cannot encode the certificate as PEM".into());
+        let bio = MemBio::new().map_err(|_| failed())?;
         // SAFETY: both pointers are live.
-        cvt(unsafe { openssl_sys::PEM_write_bio_X509(bio.0, self.as_ptr()) })?;
+        if unsafe { openssl_sys::PEM_write_bio_X509(bio.0, self.as_ptr()) } <= 0 {
+            return Err(failed());
+        }
         Ok(bio.contents())
     }
 }
@@ -300,6 +338,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn malformed_input_is_an_error() {
         assert!(matches!(
             Certificate::from_der(b""),
@@ -326,6 +365,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn chain_with_a_corrupt_member_is_refused() {
         let pem = sample().to_pem().unwrap();
         let mut chain = pem.clone();

@@ -1,8 +1,8 @@
 //! Subject, issuer, common names and subjectAltNames.
 
 use super::{CertificateRef, MemBio};
-use crate::error::{Error, ErrorStack};
-use crate::ffi;
+use crate::error::{Error, ErrorMark};
+use crate::ffi::openssl as ffi;
 use foreign_types::ForeignTypeRef;
 use openssl_sys::X509_NAME;
 use std::net::IpAddr;
@@ -28,12 +28,14 @@ pub(super) enum AltNames {
 impl CertificateRef {
     /// The subject as one line (`X509_NAME_print_ex`, the format of
     /// `openssl x509 -noout -subject`), e.g. `"CN = localhost, O = Example"`.
+    #[doc(alias = "X509_get_subject_name")]
     pub fn subject_name(&self) -> String {
         // SAFETY: the name belongs to the live certificate.
         name_one_line(unsafe { openssl_sys::X509_get_subject_name(self.as_ptr()) })
     }
 
     /// The issuer as one line, in the format of [`subject_name`](Self::subject_name).
+    #[doc(alias = "X509_get_issuer_name")]
     pub fn issuer_name(&self) -> String {
         // SAFETY: the name belongs to the live certificate.
         name_one_line(unsafe { openssl_sys::X509_get_issuer_name(self.as_ptr()) })
@@ -54,7 +56,11 @@ impl CertificateRef {
     ///
     /// [`Error::Ssl`] when a common name is not valid in its declared type (a BMPString of
     /// odd length, say) or not valid UTF-8 once converted.
+    #[doc(alias = "X509_NAME_get_index_by_NID")]
+    #[doc(alias = "certificate-subject-common-names")]
     pub fn subject_common_names(&self) -> Result<Vec<String>, Error> {
+        // Runs inside the verify callback too: only our own entries leave the queue.
+        let mark = ErrorMark::set();
         // SAFETY: the name belongs to the live certificate.
         let name = unsafe { openssl_sys::X509_get_subject_name(self.as_ptr()) };
         let mut out = Vec::new();
@@ -71,11 +77,8 @@ impl CertificateRef {
             let data = unsafe {
                 openssl_sys::X509_NAME_ENTRY_get_data(openssl_sys::X509_NAME_get_entry(name, pos))
             };
-            let undecodable = |why: &str| {
-                let mut stack = ErrorStack::drain();
-                stack.push_hint(format!("subject common name {} {why}", out.len() + 1));
-                Error::Ssl(stack)
-            };
+            let undecodable =
+                |why: &str| mark.error(format!("subject common name {} {why}", out.len() + 1));
             let mut utf8: *mut u8 = std::ptr::null_mut();
             // SAFETY: data is a live ASN1_STRING; on success utf8 is an OPENSSL_malloc'd buffer.
             let len = unsafe { openssl_sys::ASN1_STRING_to_UTF8(&mut utf8, data) };
@@ -99,6 +102,8 @@ impl CertificateRef {
 
     /// The DNS names of the subjectAltName extension, in order. Bytes that are not UTF-8
     /// (never valid in a DNS name) show as U+FFFD and never match a hostname.
+    #[doc(alias = "X509_get_ext_d2i")]
+    #[doc(alias = "certificate-dns-alt-names")]
     pub fn dns_names(&self) -> Vec<String> {
         self.alt_name_list()
             .into_iter()
@@ -118,6 +123,7 @@ impl CertificateRef {
     /// assert_eq!(cert.ip_addresses(), ["::1".parse::<IpAddr>().unwrap()]);
     /// # Ok::<(), sslbridge::Error>(())
     /// ```
+    #[doc(alias = "certificate-ip-addresses")]
     pub fn ip_addresses(&self) -> Vec<IpAddr> {
         self.alt_name_list()
             .into_iter()
@@ -137,6 +143,8 @@ impl CertificateRef {
 
     /// Decodes the subjectAltName extension (`X509_get_ext_d2i`).
     pub(super) fn alt_names(&self) -> AltNames {
+        // Runs inside the verify callback too: leave the queue as OpenSSL filled it.
+        let _mark = ErrorMark::set();
         let mut crit: c_int = 0;
         // SAFETY: X509_get_ext_d2i returns a new GENERAL_NAMES stack (or null) that we own;
         // `crit` tells absent (-1) and duplicated (-2) from undecodable (null with >= 0).
@@ -149,7 +157,6 @@ impl CertificateRef {
             )
         } as *mut openssl_sys::OPENSSL_STACK;
         if names.is_null() {
-            ErrorStack::clear();
             return if crit == -1 {
                 AltNames::Absent
             } else {
@@ -218,6 +225,7 @@ unsafe extern "C" fn free_general_name(p: *mut c_void) {
 }
 
 fn name_one_line(name: *mut X509_NAME) -> String {
+    let _mark = ErrorMark::set();
     let Ok(bio) = MemBio::new() else {
         return String::new();
     };
@@ -265,6 +273,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn common_names_decode_every_string_type() {
         let cases: [(c_int, Vec<u8>, &str); 5] = [
             (
@@ -296,6 +305,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "calls into OpenSSL")]
     fn malformed_common_names_are_errors() {
         // OpenSSL's DER parser already refuses a BMPString of odd length; the content of a
         // UniversalString or UTF8String is only checked on conversion.

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -86,6 +87,7 @@ pub fn tcp_pair_with_timeouts() -> (TcpStream, TcpStream) {
     (client, server)
 }
 
+#[cfg(unix)]
 pub fn unix_pair() -> (UnixStream, UnixStream) {
     UnixStream::pair().expect("socketpair")
 }

@@ -2,14 +2,14 @@
 
 use super::files::TempFiles;
 use super::net::connect;
-use super::process::{start_server, Process};
+use super::process::{start_server, ChildGuard};
 use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
 /// A running `openssl s_server`.
 pub struct SServer {
-    pub process: Process,
+    pub process: ChildGuard,
     pub port: u16,
 }
 
@@ -43,9 +43,9 @@ impl SServer {
 
 /// Starts `openssl s_client -connect 127.0.0.1:PORT <args>`, stdin kept open (so it does not
 /// quit at stdin EOF before the server's data has arrived).
-pub fn s_client(files: &TempFiles, port: u16, args: &[&str], tag: &str) -> Process {
+pub fn s_client(files: &TempFiles, port: u16, args: &[&str], tag: &str) -> ChildGuard {
     let connect = format!("127.0.0.1:{port}");
     let mut all = vec!["s_client", "-connect", &connect];
     all.extend_from_slice(args);
-    Process::spawn("openssl", &all, files.file(&format!("s_client-{tag}.out")))
+    ChildGuard::spawn_logged("openssl", &all, files.file(&format!("s_client-{tag}.out")))
 }

@@ -1,49 +1,118 @@
-//! Child processes killed by PID (through `Child::kill`) and reaped when dropped.
+//! Child processes: one guard that kills its child by PID (through `Child::kill`) and reaps it
+//! when dropped, waits with deadlines, and optionally captures stdout and stderr in a file. A
+//! program that is not installed fails the test with the Debian package to install.
 
 use super::net::{free_port, wait_for_port};
 use super::timing::poll_until;
-use std::io::Write;
+use std::ffi::OsStr;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::Duration;
 
-/// Kills `child` if it still runs, then reaps it.
-fn kill_and_reap(child: &mut Child) {
-    if let Ok(None) = child.try_wait() {
-        let _ = child.kill();
+/// The Debian package that provides `program`, for the message of a missing tool.
+pub fn debian_package(program: &str) -> &str {
+    match program {
+        "openssl" => "openssl",
+        p if p.starts_with("gnutls-") || p == "certtool" => "gnutls-bin",
+        p if p.starts_with("valgrind") => "valgrind",
+        other => other,
     }
-    let _ = child.wait();
 }
 
-/// Waits for `child` to exit, killing it at the deadline. `None` if it had to be killed.
-fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let mut status = None;
-    poll_until(limit, Duration::from_millis(10), || {
-        status = child.try_wait().ok().flatten();
-        status.is_some()
-    });
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    status
+/// "the `openssl` binary is missing: apt-get install openssl".
+pub fn missing_tool(program: &str) -> String {
+    format!(
+        "the `{program}` binary is missing: apt-get install {}",
+        debian_package(program)
+    )
 }
 
-/// A child process killed (by PID, through `Child::kill`) and reaped when dropped.
+/// The panic message for a program that could not be started: a missing tool names its
+/// Debian package.
+fn start_failure(program: &OsStr, what: &str, e: &io::Error) -> String {
+    let program = program.to_string_lossy();
+    if e.kind() != io::ErrorKind::NotFound || program.contains('/') {
+        format!("cannot start {what} ({program}): {e}")
+    } else if what == program {
+        missing_tool(&program)
+    } else {
+        format!("cannot start {what}: {}", missing_tool(&program))
+    }
+}
+
+/// Fails the test, naming the Debian package, unless `program` runs (`args` must make it
+/// exit at once, e.g. `--version`).
+#[track_caller]
+pub fn require_tool(program: &str, args: &[&str]) {
+    let status = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if let Err(e) = status {
+        panic!("{}", start_failure(OsStr::new(program), program, &e));
+    }
+}
+
+/// Fails the test unless the `openssl` command-line tool runs (a README prerequisite).
+#[track_caller]
+pub fn require_openssl_cli() {
+    require_tool("openssl", &["version"]);
+}
+
+/// Runs `command` to completion and returns its output; a missing program fails the test
+/// with the Debian package to install.
+#[track_caller]
+pub fn tool_output(command: &mut Command) -> Output {
+    match command.output() {
+        Ok(output) => output,
+        Err(e) => {
+            let program = command.get_program();
+            panic!("{}", start_failure(program, &program.to_string_lossy(), &e))
+        }
+    }
+}
+
+/// A child process, killed (by PID, through `Child::kill`) and reaped when dropped.
 pub struct ChildGuard {
     pub child: Child,
+    /// What the child is, for messages ("openssl s_server").
     pub name: String,
+    /// The file that receives its stdout and stderr ([`ChildGuard::spawn_logged`]).
+    pub output: Option<PathBuf>,
 }
 
 impl ChildGuard {
+    /// Starts `command` as configured (stdio included).
+    #[track_caller]
     pub fn spawn(mut command: Command, name: &str) -> ChildGuard {
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => panic!("{}", start_failure(command.get_program(), name, &e)),
+        };
         ChildGuard {
             child,
             name: name.to_string(),
+            output: None,
         }
+    }
+
+    /// Starts `program args` with stdin piped and stdout and stderr both written to `output`.
+    #[track_caller]
+    pub fn spawn_logged<S: AsRef<OsStr>>(program: &str, args: &[S], output: PathBuf) -> ChildGuard {
+        let out = std::fs::File::create(&output).expect("create output file");
+        let err = out.try_clone().expect("clone output file");
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(out)
+            .stderr(err);
+        let mut guard = ChildGuard::spawn(command, program);
+        guard.output = Some(output);
+        guard
     }
 
     pub fn pid(&self) -> u32 {
@@ -56,55 +125,29 @@ impl ChildGuard {
 
     /// Waits for the child to exit, killing it at the deadline. `None` if it had to be killed.
     pub fn wait_until(&mut self, limit: Duration) -> Option<ExitStatus> {
-        wait_or_kill(&mut self.child, limit)
+        let mut status = None;
+        poll_until(limit, Duration::from_millis(10), || {
+            status = self.child.try_wait().ok().flatten();
+            status.is_some()
+        });
+        if status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        status
     }
 
     /// Waits for exit up to `limit`, then kills; true if it exited by itself.
     pub fn wait_exit(&mut self, limit: Duration) -> bool {
         self.wait_until(limit).is_some()
     }
-}
 
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        kill_and_reap(&mut self.child);
-    }
-}
-
-/// A child process with stdin piped and stdout+stderr in a file; killed by PID and reaped on
-/// drop.
-pub struct Process {
-    pub child: Child,
-    pub stdin: Option<ChildStdin>,
-    pub output: PathBuf,
-}
-
-impl Process {
-    pub fn spawn<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S], output: PathBuf) -> Process {
-        let out = std::fs::File::create(&output).expect("create output file");
-        let err = out.try_clone().expect("clone output file");
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {program}: {e}"));
-        let stdin = child.stdin.take();
-        Process {
-            child,
-            stdin,
-            output,
-        }
-    }
-
-    /// Everything the process wrote to stdout and stderr so far.
+    /// Everything the child wrote to its output file so far (empty without one).
     pub fn output(&self) -> String {
-        std::fs::read_to_string(&self.output).unwrap_or_default()
-    }
-
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.output
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
     }
 
     /// Waits until the output contains `needle`; false at the deadline.
@@ -114,62 +157,41 @@ impl Process {
         })
     }
 
-    /// Waits for exit up to `limit`, then kills; true if it exited by itself.
-    pub fn wait_exit(&mut self, limit: Duration) -> bool {
-        wait_or_kill(&mut self.child, limit).is_some()
-    }
-
-    /// Writes `data` to the process's stdin.
+    /// Writes `data` to the child's stdin.
     pub fn feed(&mut self, data: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(data).expect("write to the peer's stdin");
+        let stdin = self.child.stdin.as_mut().expect("stdin open");
+        stdin.write_all(data).expect("write to the child's stdin");
         stdin.flush().unwrap();
     }
 
-    /// Closes its stdin.
+    /// Closes the child's stdin.
     pub fn close_stdin(&mut self) {
-        self.stdin = None;
+        self.child.stdin = None;
     }
 }
 
-impl Drop for Process {
+impl Drop for ChildGuard {
     fn drop(&mut self) {
-        kill_and_reap(&mut self.child);
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
     }
 }
 
-/// Whether `program` can be run (`args` must make it exit at once).
-pub fn have(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// Whether the `openssl` command-line tool can be run.
-pub fn have_openssl_cli() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Starts a server process (`args_for(port)`) on a free port and waits until it accepts.
-pub fn start_server<S: AsRef<std::ffi::OsStr>>(
+/// Starts a server process (`args_for(port)`, output logged in `dir`) on a free port and
+/// waits until it accepts connections.
+#[track_caller]
+pub fn start_server<S: AsRef<OsStr>>(
     program: &str,
     dir: &Path,
     tag: &str,
     args_for: impl Fn(u16) -> Vec<S>,
-) -> (Process, u16) {
+) -> (ChildGuard, u16) {
     for attempt in 0..3 {
         let port = free_port();
         let out = dir.join(format!("{tag}-{port}-{attempt}.out"));
-        let mut process = Process::spawn(program, &args_for(port), out);
+        let mut process = ChildGuard::spawn_logged(program, &args_for(port), out);
         if wait_for_port(port, Duration::from_secs(10), || process.alive()) {
             return (process, port);
         }

@@ -4,13 +4,13 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The usual limit for one test (`core_*`).
+/// The usual limit for one test (`core`).
 pub const LIMIT: Duration = Duration::from_secs(45);
 
-/// The limit for one fd fast path test body (`fd_*`).
+/// The limit for one fd fast path test body (`fd`).
 pub const FD_LIMIT: Duration = Duration::from_secs(60);
 
-/// The limit for one `tls_*` test body.
+/// The limit for one `tls` test body.
 pub const TLS_LIMIT: Duration = Duration::from_secs(30);
 
 /// Runs `f` on its own thread and fails the test if it takes longer than `limit` (a hung
