@@ -187,14 +187,11 @@ fn hostname_known_differences_still_show() {
 }
 
 /// Decoding a certificate must never ask for a pass phrase: OpenSSL's default callback prompts
-/// on the terminal and waits, so a program reading an untrusted certificate could hang.
-/// sslbridge reads PEM certificates with `PEM_read_bio_X509` and no callback, so a
-/// `CERTIFICATE` block with a `Proc-Type: 4,ENCRYPTED` header does prompt (found by the
-/// `certificate` fuzzer; its input is in `fuzz/regressions/certificate/`). Ignored until the
-/// library passes a callback that refuses (`next_pem_certificate` in `src/x509/mod.rs`); then
-/// remove `known_prompt` from `fuzz/src/targets/certificate.rs` and this `ignore`.
+/// on the terminal and waits, so a program reading an untrusted certificate could hang. The
+/// `certificate` fuzzer found that a PEM `CERTIFICATE` block with a `Proc-Type: 4,ENCRYPTED`
+/// header did (its input is in `fuzz/regressions/certificate/`); sslbridge now passes
+/// `PEM_read_bio_X509` a callback that declines (`next_pem_certificate` in `src/x509/mod.rs`).
 #[test]
-#[ignore = "library bug: PEM certificates with an encryption header prompt for a pass phrase"]
 fn certificates_never_ask_for_a_pass_phrase() {
     targets::prompts::refuse_password_prompts();
     let input = std::fs::read(
