@@ -1,7 +1,7 @@
 //! The bodies of sslbridge's fuzz targets, in plain files that depend only on `sslbridge` (and
 //! `openssl-sys`, for the hostname oracle) so that three programs share them: the cargo-fuzz
 //! crate (`fuzz/`, through its library), the corpus replay test (`tests/fuzz_corpus.rs`, with
-//! `#[path]`) and the seed generator (`examples/make-fuzz-corpus.rs`, with `#[path]`).
+//! `#[path]`) and the seed generator (`tools/src/bin/make-fuzz-corpus.rs`, with `#[path]`).
 //!
 //! - [`scenarios`] holds the recorded connection set-ups and their contexts, made once per
 //!   process;

@@ -1,16 +1,18 @@
-//! Writes the seeds of sslbridge's fuzz targets into `fuzz/seeds/<target>/`.
+//! Writes the seeds of sslbridge's fuzz targets into `fuzz/seeds/<target>/`. An internal
+//! tool (the `sslbridge-tools` crate), built only with its `fuzzing` feature, which needs
+//! `--cfg fuzzing` too; run from the project root:
 //!
 //! ```text
 //! # the recorded handshakes, for the system OpenSSL (3.0) and for the vendored one (3.6) the
 //! # fuzzer links; each goes to fuzz/seeds/{client,server}_records/openssl-<version>/
 //! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/cfg-fuzzing \
-//!   cargo run --features fuzzing --example make-fuzz-corpus -- records
+//!   cargo run -p sslbridge-tools --features fuzzing --bin make-fuzz-corpus -- records
 //! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=target/cfg-fuzzing-vendored \
-//!   cargo run --features fuzzing,vendored --example make-fuzz-corpus -- records
+//!   cargo run -p sslbridge-tools --features fuzzing,vendored --bin make-fuzz-corpus -- records
 //! # the other targets' seeds (any build): chaos scripts, certificates, hostname cases
-//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- chaos certificate hostname
+//! (same environment) cargo run -p sslbridge-tools --features fuzzing --bin make-fuzz-corpus -- chaos certificate credentials hostname
 //! # new fuzz/keys (then record every build again)
-//! (same environment) cargo run --features fuzzing --example make-fuzz-corpus -- --new-keys
+//! (same environment) cargo run -p sslbridge-tools --features fuzzing --bin make-fuzz-corpus -- --new-keys
 //! ```
 //!
 //! Each scenario of `fuzz/src/targets/scenarios.rs` runs a real client and a real server,
@@ -25,7 +27,7 @@
 //!
 //! The `fuzzing` feature removes all security; this program only talks to itself.
 
-#[path = "../fuzz/src/targets/mod.rs"]
+#[path = "../../../fuzz/src/targets/mod.rs"]
 mod targets;
 
 use sslbridge::testing::{ExtendedKeyUsage, KeyType, TestPki};
@@ -63,7 +65,11 @@ impl Write for Recorder {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    // tools/ is one level below the project root.
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tools/ has a parent")
+        .join("fuzz");
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--new-keys") {
         new_keys(&fuzz.join("keys"))?;
