@@ -329,11 +329,14 @@ fn openssl_check(x: &RawX509, host: &str) -> Verdict {
     }
 }
 
-/// Rules "a host with an empty label or whose last label is numeric matches nothing" and
-/// "names must be ASCII", for a host that is not an IP address (one trailing dot ignored).
+/// Rules "a host with an empty label, a `*` or a NUL, or whose last label is numeric matches
+/// nothing" and "names must be ASCII", for a host that is not an IP address (one trailing
+/// dot ignored). OpenSSL lets a `*` in the host match a literal `*` (or a wildcard) in the
+/// certificate; it refuses a NUL itself.
 fn matches_nothing_by_rule(host: &str) -> bool {
     let h = host.strip_suffix('.').unwrap_or(host);
     !h.is_ascii()
+        || h.contains(['*', '\0'])
         || h.split('.').any(str::is_empty)
         || h.rsplit('.')
             .next()
@@ -349,7 +352,12 @@ fn idna_under_wildcard(host: &str, matched: Option<&str>) -> bool {
 }
 
 /// When sslbridge refuses a host OpenSSL accepts: the documented rule that says it must.
-fn stricter_by_rule(raw: &RawX509, host: &str, theirs: &Verdict) -> Option<&'static str> {
+fn stricter_by_rule(
+    ours: &Certificate,
+    raw: &RawX509,
+    host: &str,
+    theirs: &Verdict,
+) -> Option<&'static str> {
     let matched = match theirs {
         Verdict::Match(m) => m.as_deref(),
         _ => None,
@@ -359,60 +367,16 @@ fn stricter_by_rule(raw: &RawX509, host: &str, theirs: &Verdict) -> Option<&'sta
     }
     if !is_ip(host) && matches_nothing_by_rule(host) {
         return Some(
-            "a host with an empty label, a numeric last label or non-ASCII matches nothing",
+            "a host with an empty label, a `*` or a NUL, a numeric last label or non-ASCII \
+             matches nothing",
         );
     }
     if idna_under_wildcard(host, matched) {
         return Some("a wildcard never matches an xn-- label");
     }
-    None
-}
-
-/// Differences the fuzzer found that sslbridge's documentation does not state (reported, with
-/// the fix proposed, in the README's Fuzzing section). Each is kept as narrow as the finding
-/// so the oracle still catches everything else; each goes when the library is fixed or its
-/// documentation states the rule (then it moves to [`stricter_by_rule`]).
-fn known_difference(ours: &Certificate, host: &str, ours_ok: bool) -> Option<&'static str> {
-    let h = host.strip_suffix('.').unwrap_or(host);
-    if !ours_ok {
-        // Stricter than OpenSSL, which lets a wildcard (or an equal name) match a literal '*'.
-        if h.contains('*') {
-            return Some("H1: a host containing '*' matches nothing");
-        }
-        // Stricter: sslbridge reads every CN first and gives up on all of them when one does
-        // not decode; OpenSSL stops at the first that matches.
-        if ours.dns_names().is_empty() && ours.subject_common_names().is_err() {
-            return Some("H2: one undecodable CN hides every CN");
-        }
-        return None;
-    }
-    // More lenient than OpenSSL: an embedded NUL (OpenSSL refuses such a host outright).
-    if h.contains('\0') {
-        return Some("H3: a host with an embedded NUL can match");
-    }
-    // More lenient than OpenSSL: a wildcard covers any characters of the host's first label,
-    // and its pattern may have labels that are not letters, digits and inner hyphens.
-    let patterns = match ours.dns_names() {
-        dns if dns.is_empty() => ours.subject_common_names().unwrap_or_default(),
-        dns => dns,
-    };
-    let (first, rest) = h.split_once('.')?;
-    let wildcard = patterns.iter().any(|p| {
-        let p = p.strip_suffix('.').unwrap_or(p);
-        p.strip_prefix("*.")
-            .is_some_and(|suffix| suffix.eq_ignore_ascii_case(rest))
-    });
-    let ldh_label = |l: &str| {
-        !l.is_empty()
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    let first_ldh = first
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if wildcard && (!first_ldh || !rest.split('.').all(ldh_label)) {
-        return Some("H4: a wildcard matches beyond letters, digits and hyphens");
+    // OpenSSL tries the CNs one by one and skips one it cannot decode.
+    if !is_ip(host) && ours.dns_names().is_empty() && ours.subject_common_names().is_err() {
+        return Some("a CN that does not decode makes every CN match nothing");
     }
     None
 }
@@ -444,12 +408,13 @@ fn check(
     if agree {
         return None;
     }
+    // Only where sslbridge is stricter: a documented rule may refuse what OpenSSL accepts,
+    // but nothing may be accepted that OpenSSL refuses.
     let rule = if result.is_err() {
-        stricter_by_rule(raw, host, &theirs)
+        stricter_by_rule(ours, raw, host, &theirs)
     } else {
         None
-    }
-    .or_else(|| known_difference(ours, host, result.is_ok()));
+    };
     if let Some(rule) = rule {
         if explain() {
             eprintln!("hostname: {host:?}: sslbridge {result:?}, OpenSSL {theirs:?}: {rule}");
