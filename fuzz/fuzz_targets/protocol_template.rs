@@ -1,8 +1,9 @@
 //! A template for fuzzing your own protocol over sslbridge: copy this file into your
 //! cargo-fuzz crate's `fuzz_targets/`, replace `serve` and `talk` with your protocol's two
-//! sides, and run `cargo +nightly fuzz run protocol_template` (see the README's Fuzzing
-//! section for the crate's `Cargo.toml` and `.cargo/config.toml`, which build OpenSSL
-//! instrumented for the fuzzer).
+//! sides, and run `cargo +nightly fuzz run protocol_template` inside `fuzz/` (the manual's
+//! fuzzing chapter, `sslbridge::manual::fuzzing`, "With OpenSSL instrumented too", gives the
+//! crate's `Cargo.toml` and `.cargo/config.toml`, which build OpenSSL instrumented for the
+//! fuzzer).
 //!
 //! The input drives both what the client says and how the transport misbehaves (a
 //! `ChaosTransport` under the client: split reads, `Interrupted` storms, a connection reset at
