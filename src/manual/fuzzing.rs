@@ -320,4 +320,4 @@
 //! (`__asan_default_options` in `fuzz/src/lib.rs`: recording deep stacks for OpenSSL's
 //! thousands of allocations per handshake took a tenth of the time).
 //!
-FIGURES_PLACEHOLDER
+//! FIGURES_PLACEHOLDER
