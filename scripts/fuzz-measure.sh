@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
     nice -n "${NICE:-19}" "$bin/$t" -artifact_prefix="$scratch/" "$scratch/$t" "corpus/$t" \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     >"$log" 2>&1 || { tail -n 40 "$log" >&2; echo "$t failed" >&2; }
-  inited=$(grep -E '^#[0-9]+ +INITED' "$log" | sed -E 's/.* cov: ([0-9]+).*/\1/')
+  inited=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$log" | sed -E 's/.* cov: ([0-9]+).*/\1/' || true)
   last=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -n 1)
   cov=$(sed -E 's/.* cov: ([0-9]+).*/\1/' <<<"$last")
   ft=$(sed -E 's/.* ft: ([0-9]+).*/\1/' <<<"$last")
