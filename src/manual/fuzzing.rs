@@ -338,24 +338,31 @@
 //! | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 //! | client_records | 1,278 | 11,674 | 9.1 × | 388 | 460 | 584 |
 //! | server_records | 1,058 | 11,993 | 11.3 × | 187 | 397 | 428 |
-//! | transport_chaos | 1,104 | TC_COV | TC_RATIO | 76 | TC_EPS | TC_EPC |
+//! | transport_chaos | 1,104 | 9,152 | 8.3 × | 76 | 43 | 47 |
 //! | certificate | 821 | 11,029 | 13.4 × | 471 | 443 | 699 |
 //! | hostname | (new) | 2,943 | | | 273 | 399 |
 //!
 //! The fuzzers got 39 to 57 CPU seconds of their 60 s, so the wall-clock exec/s understate
 //! them; executions per CPU second compare better. Most of the `cov:` is OpenSSL's own edges
-//! (the Rust code alone gave the "before" figures); `client_records` stays under ten times
-//! its old figure.
+//! (the Rust code alone gave the "before" figures); `client_records` and `transport_chaos`
+//! stay under ten times their old figures.
 //!
 //! | target | campaign CPU time | wall time | runs | crashes | corpus before → after (files / bytes) |
 //! | --- | ---: | ---: | ---: | ---: | ---: |
 //! | client_records | 1,803 s | 4,870 s | 955,083 | 0 | 36 / 24,839 → 447 / 446,670 |
 //! | server_records | 1,802 s | 4,870 s | 702,647 | 0 | 41 / 29,223 → 452 / 342,484 |
-//! | transport_chaos | TC_CPU | TC_WALL | TC_RUNS | TC_CRASHES | 105 / 85,770 → TC_CORPUS |
+//! | transport_chaos | 767 s (stopped) | 1,062 s | 34,490 | 0 | 105 / 85,770 → 60 / 5,187 |
 //! | certificate | 1,807 s | 2,356 s | 1,585,407 | 0 | 125 / 65,948 → 325 / 119,845 |
 //! | hostname | 1,806 s | 3,324 s | 661,735 | 0 | 30 / 2,341 → 251 / 7,675 |
 //!
-//! TC_NOTE
+//! The `transport_chaos` campaign was stopped after 767 CPU seconds (12.8 of its 30 minutes)
+//! for lack of time on the shared machine: the rest is still owed. `transport_chaos` is also
+//! slower than before (47 executions per CPU second against 76 per wall second): a run now
+//! verifies the chain and the name, uses one of eleven configurations and may exchange
+//! KeyUpdates, in an OpenSSL instrumented with `trace-cmp`; making it faster is still to do.
+//! The minimised `transport_chaos` corpus is smaller than before because shorter campaign
+//! inputs cover every edge the old ones did (9,136 edges from the old corpus and seeds, 9,141
+//! from the new corpus alone).
 //!
 //! No campaign of this round crashed. What the targets have found so far, each fixed at its
 //! root, with its input in `fuzz/regressions/` and a regression test: a transport write
