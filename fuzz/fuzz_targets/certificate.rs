@@ -1,5 +1,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sslbridge_fuzz::targets;
 
-fuzz_target!(|data: &[u8]| sslbridge_fuzz::targets::certificate(data));
+fuzz_target!(init: targets::init(), |data: &[u8]| targets::run(targets::certificate, data));

@@ -78,10 +78,13 @@
 //!
 //! - DNS subjectAltNames first; the subject CN only when there is no DNS subjectAltName;
 //! - IP addresses (v4 and v6) only against IP subjectAltNames;
-//! - case-insensitive, and a trailing dot is ignored;
-//! - a wildcard only as the whole left-most label, with at least two labels after it, never
-//!   matching an `xn--` label or an empty label: `*.example.com` matches `www.example.com`,
-//!   not `example.com` nor `a.b.example.com`.
+//! - case-insensitive, and a trailing dot is ignored; a host with an empty label, a `*` or a
+//!   NUL, or a numeric last label, matches nothing;
+//! - a wildcard only as the whole left-most label, with at least two labels of letters,
+//!   digits and inner hyphens after it, covering only letters, digits and hyphens, never an
+//!   `xn--` label or an empty label: `*.example.com` matches `www.example.com`, not
+//!   `example.com`, `a.b.example.com` nor `a_b.example.com`;
+//! - when the CN is consulted, one CN that does not decode makes every CN match nothing.
 //!
 //! **sslbridge is stricter than cl+ssl** on partial wildcards (`f*.example.com`,
 //! `*foo.example.com`): cl+ssl accepts them, sslbridge never matches them, because RFC 9525

@@ -17,13 +17,19 @@ use std::net::IpAddr;
 /// - Comparison is ASCII case-insensitive and ignores one trailing dot on either side
 ///   (`WWW.Example.COM.` matches `www.example.com`). Names must be ASCII: pass
 ///   internationalised names in their `xn--` (A-label) form. A host with an empty label
-///   (`a..b`) or whose last label is numeric (`888.0.0.8`, not an IP address and not a DNS
-///   name) matches nothing.
+///   (`a..b`), a `*` or a NUL, or whose last label is numeric (`888.0.0.8`, not an IP address
+///   and not a DNS name) matches nothing.
 /// - A wildcard counts only as the whole left-most label, followed by at least two labels:
 ///   `*.example.com` matches `www.example.com`, but not `example.com`, `a.b.example.com` or
 ///   an `xn--` label; `*.com`, `foo.*.example.com` and `*.www.example.com` (for
 ///   `www.example.com`) match nothing. There is no Public Suffix List: `*.co.uk` would match
 ///   `foo.co.uk` (public CAs do not issue such certificates).
+/// - A wildcard covers only letters, digits and hyphens (`*.example.com` does not match
+///   `a_b.example.com`), and counts only when the labels after it are letters, digits and
+///   inner hyphens (`*.-x.example.com` matches nothing), as in OpenSSL's `X509_check_host`.
+/// - When the CN is consulted, a CN that does not decode (see
+///   [`subject_common_names`](CertificateRef::subject_common_names)) makes every CN match
+///   nothing.
 ///
 /// **Stricter than cl+ssl:** cl+ssl also accepts a wildcard *inside* the left-most label
 /// (`f*.example.com`, `*oo.example.com`, `b*z.example.com`), as RFC 6125 §6.4.3 permitted.
@@ -114,25 +120,37 @@ pub(crate) fn dns_name_matches(pattern: &str, host: &str) -> bool {
         None => !pattern.contains('*') && pattern.eq_ignore_ascii_case(host),
         Some(rest) => {
             let rest_labels: Vec<&str> = rest.split('.').collect();
-            if rest_labels.len() < 2 || rest_labels.iter().any(|l| l.is_empty() || l.contains('*'))
-            {
+            if rest_labels.len() < 2 || !rest_labels.iter().all(|l| is_ldh_label(l)) {
                 return false;
             }
             let Some((first, host_rest)) = host.split_once('.') else {
                 return false;
             };
             let idna = first.len() >= 4 && first[..4].eq_ignore_ascii_case("xn--");
-            !idna && host_rest.eq_ignore_ascii_case(rest)
+            let ldh = first
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            !idna && ldh && host_rest.eq_ignore_ascii_case(rest)
         }
     }
 }
 
-/// A host we are willing to match: ASCII, no empty label, no `*`, and a last label that is
-/// not all digits (`888.0.0.8` is a failed IP address, not a name).
+/// A label a wildcard may be followed by: letters, digits and hyphens, not at either end.
+fn is_ldh_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// A host we are willing to match: ASCII, no empty label, no `*` or NUL, and a last label
+/// that is not all digits (`888.0.0.8` is a failed IP address, not a name).
 fn is_dns_name(host: &str) -> bool {
     !host.is_empty()
         && host.is_ascii()
-        && !host.contains('*')
+        && !host.contains(['*', '\0'])
         && host.split('.').all(|l| !l.is_empty())
         && !host
             .rsplit('.')
@@ -167,5 +185,21 @@ mod tests {
         assert!(!m("888.0.0.8", "888.0.0.8"));
         assert!(!m("\u{fffd}.example.com", "\u{fffd}.example.com"));
         assert!(!m("", ""));
+    }
+
+    /// Found by the `hostname` fuzz target (OpenSSL's `X509_check_host` disagreed): a
+    /// wildcard covered any characters and followed any labels, and a host with a NUL could
+    /// match. Inputs: fuzz/regressions/hostname/h3-*, h4-*.
+    #[test]
+    fn wildcards_cover_letters_digits_and_hyphens_only() {
+        assert!(m("*.example.com", "a-b.example.com"));
+        assert!(m("*.ex-ample.com", "www.ex-ample.com"));
+        assert!(!m("*.example.com", "a_b.example.com"));
+        assert!(!m("*.example.com", "a b.example.com"));
+        assert!(!m("*.-x.example.com", "x.-x.example.com"));
+        assert!(!m("*.x-.example.com", "x.x-.example.com"));
+        assert!(!m("*._tcp.example.com", "x._tcp.example.com"));
+        assert!(!m("a\0.example.com", "a\0.example.com"));
+        assert!(!m("*.example.com", "a\0.example.com"));
     }
 }

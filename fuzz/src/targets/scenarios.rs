@@ -1,0 +1,338 @@
+//! The recorded connection set-ups (`SCENARIOS`), their contexts, made once per process, and
+//! the layout of a `client_records` / `server_records` input.
+
+use super::keys;
+use sslbridge::{
+    ClientOptions, Context, Error, Protocol, ServerOptions, SessionCacheMode, SslOptions, Verify,
+    VerifyMode,
+};
+use std::sync::OnceLock;
+
+/// Which server key a scenario uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKey {
+    /// ECDSA P-256.
+    Ecdsa,
+    /// RSA 2048.
+    Rsa,
+}
+
+/// One recorded connection setup. The first byte of a `client_records` or `server_records`
+/// input picks the scenario (its low six bits, modulo the count) and how the replayed bytes
+/// are chunked (its top two bits).
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// The seed file name of the recording.
+    pub name: &'static str,
+    /// The only protocol version both sides allow.
+    pub version: Protocol,
+    /// TLS 1.2 cipher list, both sides.
+    pub ciphers: Option<&'static str>,
+    /// TLS 1.3 suites, both sides.
+    pub suites: Option<&'static str>,
+    /// Client groups (the first gets a key share).
+    pub client_groups: Option<&'static str>,
+    /// Server groups (a mismatch with the client's first makes a HelloRetryRequest).
+    pub server_groups: Option<&'static str>,
+    /// The server's key type.
+    pub key: ServerKey,
+    /// SNI the client sends.
+    pub sni: Option<&'static str>,
+    /// ALPN offered by the client.
+    pub client_alpn: &'static [&'static str],
+    /// ALPN accepted by the server.
+    pub server_alpn: &'static [&'static str],
+    /// The server refuses a client whose ALPN offer it cannot meet (alert).
+    pub alpn_required: bool,
+    /// The server requires a client certificate, and the client has one.
+    pub client_cert: bool,
+    /// Two connections, the second resuming the first's session.
+    pub resume: bool,
+    /// The client verifies the server against the fixed CA and this hostname.
+    pub verify_hostname: Option<&'static str>,
+    /// The server drops the connection without close_notify.
+    pub truncate: bool,
+}
+
+const BASE: Scenario = Scenario {
+    name: "",
+    version: Protocol::Tls1_3,
+    ciphers: None,
+    suites: None,
+    client_groups: None,
+    server_groups: None,
+    key: ServerKey::Ecdsa,
+    sni: Some("localhost"),
+    client_alpn: &[],
+    server_alpn: &[],
+    alpn_required: false,
+    client_cert: false,
+    resume: false,
+    verify_hostname: None,
+    truncate: false,
+};
+
+/// Every recorded scenario; an input's first byte indexes it.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "tls13-aes128gcm",
+        suites: Some("TLS_AES_128_GCM_SHA256"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-aes256gcm-alpn-sni",
+        suites: Some("TLS_AES_256_GCM_SHA384"),
+        sni: Some("fuzz.example"),
+        client_alpn: &["h2", "http/1.1"],
+        server_alpn: &["http/1.1"],
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-chacha20-rsa",
+        suites: Some("TLS_CHACHA20_POLY1305_SHA256"),
+        key: ServerKey::Rsa,
+        sni: None,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-hello-retry",
+        client_groups: Some("X25519:P-256"),
+        server_groups: Some("P-256"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-client-cert",
+        client_cert: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-resumption",
+        resume: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-alert-no-alpn",
+        client_alpn: &["h2"],
+        server_alpn: &["http/1.1"],
+        alpn_required: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-truncated",
+        truncate: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-aes128gcm",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES128-GCM-SHA256"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-chacha20-alpn",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-CHACHA20-POLY1305"),
+        sni: Some("fuzz.example"),
+        client_alpn: &["http/1.1"],
+        server_alpn: &["http/1.1"],
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-rsa-aes256cbc-sha384",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-RSA-AES256-SHA384"),
+        key: ServerKey::Rsa,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-rsa-aes128cbc-sha",
+        version: Protocol::Tls1_2,
+        ciphers: Some("AES128-SHA"),
+        key: ServerKey::Rsa,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-client-cert",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+        client_cert: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-resumption",
+        version: Protocol::Tls1_2,
+        resume: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-alert-bad-hostname",
+        version: Protocol::Tls1_2,
+        verify_hostname: Some("wrong.example"),
+        ..BASE
+    },
+];
+
+/// Splits a recorded input into (scenario, chunk limit, one flight per connection).
+/// Layout: `[selector] ([u16 LE length] [flight])* [last flight]`.
+pub fn parse_input(data: &[u8]) -> Option<(&'static Scenario, usize, Vec<Vec<u8>>)> {
+    let (&selector, mut rest) = data.split_first()?;
+    let scenario = &SCENARIOS[usize::from(selector & 0x3f) % SCENARIOS.len()];
+    let chunk = [usize::MAX, 1, 5, 300][usize::from(selector >> 6)];
+    let connections = if scenario.resume { 2 } else { 1 };
+    let mut flights = Vec::new();
+    for _ in 1..connections {
+        let len = match rest {
+            [a, b, tail @ ..] => {
+                rest = tail;
+                usize::from(u16::from_le_bytes([*a, *b])).min(rest.len())
+            }
+            _ => 0,
+        };
+        flights.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    flights.push(rest.to_vec());
+    Some((scenario, chunk, flights))
+}
+
+/// The inverse of [`parse_input`], for the generator.
+pub fn encode_input(scenario_index: usize, flights: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![scenario_index as u8];
+    for (i, flight) in flights.iter().enumerate() {
+        if i + 1 < flights.len() {
+            let len = u16::try_from(flight.len()).expect("a flight fits in 64 KiB");
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        out.extend_from_slice(flight);
+    }
+    out
+}
+
+/// Trust is the fixed CA, in memory: never OpenSSL's default paths or a directory, which
+/// would be searched (a file system lookup) during every handshake's chain verification and
+/// make a run depend on what the machine has installed.
+fn context_builder(s: &Scenario) -> sslbridge::ContextBuilder {
+    let mut b = Context::builder()
+        .ca_certificates_pem(keys::CA)
+        .min_protocol_version(s.version)
+        .max_protocol_version(s.version);
+    if let Some(c) = s.ciphers {
+        b = b.cipher_list(c);
+    }
+    if let Some(c) = s.suites {
+        b = b.ciphersuites(c);
+    }
+    b
+}
+
+/// Builds the client's context for `s`: the client certificate is in the context, so each
+/// run does not parse its key again.
+pub fn build_client_context(s: &Scenario) -> Result<Context, Error> {
+    let mut b = context_builder(s);
+    if let Some(g) = s.client_groups {
+        b = b.groups(g);
+    }
+    if s.client_cert {
+        b = b
+            .certificate_chain_pem(keys::CLIENT_CHAIN)
+            .private_key_pem(keys::CLIENT_KEY);
+    }
+    b.build()
+}
+
+/// Builds the server's context for `s`. Sessions are cached by the server only when the
+/// scenario resumes (stateful resumption, no tickets holding a timestamp, so a recorded
+/// resumption replays at any date); such a context holds state from the runs that used it,
+/// so it is made afresh for every run (see [`server_context`]).
+pub fn build_server_context(s: &Scenario) -> Result<Context, Error> {
+    let (chain, key) = match s.key {
+        ServerKey::Ecdsa => (keys::SERVER_ECDSA_CHAIN, keys::SERVER_ECDSA_KEY),
+        ServerKey::Rsa => (keys::SERVER_RSA_CHAIN, keys::SERVER_RSA_KEY),
+    };
+    let mut b = context_builder(s)
+        .certificate_chain_pem(chain)
+        .private_key_pem(key)
+        .options(SslOptions::ALL | SslOptions::NO_TICKET)
+        .session_cache_mode(if s.resume {
+            SessionCacheMode::SERVER
+        } else {
+            SessionCacheMode::OFF
+        });
+    if let Some(g) = s.server_groups {
+        b = b.groups(g);
+    }
+    b = if s.client_cert {
+        // Accept the client's certificate whatever the date: validity would make replays
+        // time-dependent.
+        b.verify_mode(VerifyMode::PEER | VerifyMode::FAIL_IF_NO_PEER_CERT)
+            .verify_callback(|_, _, _, _| true)
+    } else {
+        b.verify_mode(VerifyMode::NONE)
+    };
+    b.build()
+}
+
+/// The contexts of every scenario, made once per process.
+struct Prepared {
+    client: Result<Context, String>,
+    /// `None` for a scenario whose server context is made per run.
+    server: Option<Result<Context, String>>,
+}
+
+/// Makes every context once and runs each scenario once against an empty peer, so the lazy,
+/// process-wide set-up (providers, method tables, the BIO method, cipher and group tables)
+/// is done before any run: the first run then draws the same random bytes as every later
+/// one. Making a context draws random bytes (its session ticket keys), so a run must reseed
+/// after this, never before ([`super::reseed`] does both in that order).
+fn prepared() -> &'static [Prepared] {
+    static PREPARED: OnceLock<Vec<Prepared>> = OnceLock::new();
+    PREPARED.get_or_init(|| {
+        sslbridge::ensure_initialized();
+        SCENARIOS
+            .iter()
+            .map(|s| {
+                let client = build_client_context(s).map_err(|e| e.to_string());
+                let server = build_server_context(s).map_err(|e| e.to_string());
+                if let (Ok(c), Ok(sv)) = (&client, &server) {
+                    let _ = ClientOptions::new()
+                        .context(c.clone())
+                        .verify(Verify::None)
+                        .connect(super::records::Replay::new(Vec::new(), 1));
+                    let _ = ServerOptions::new()
+                        .context(sv.clone())
+                        .accept(super::records::Replay::new(Vec::new(), 1));
+                }
+                Prepared {
+                    client,
+                    server: (!s.resume).then_some(server),
+                }
+            })
+            .collect()
+    })
+}
+
+fn index_of(s: &Scenario) -> usize {
+    SCENARIOS
+        .iter()
+        .position(|x| x.name == s.name)
+        .expect("a scenario of SCENARIOS")
+}
+
+/// Makes the contexts (once per process); see [`prepared`].
+pub fn prepare() {
+    prepared();
+}
+
+/// The client context of `s`, made once per process.
+pub fn client_context(s: &Scenario) -> Result<Context, String> {
+    prepared()[index_of(s)].client.clone()
+}
+
+/// The server context of `s`: made once per process, or made now when the scenario caches
+/// sessions.
+pub fn server_context(s: &Scenario) -> Result<Context, String> {
+    match &prepared()[index_of(s)].server {
+        Some(ctx) => ctx.clone(),
+        None => build_server_context(s).map_err(|e| e.to_string()),
+    }
+}
