@@ -66,12 +66,13 @@ impl Descriptor {
     /// # Safety
     /// `fd` must stay open for as long as the transport (and any stream over it) lives.
     pub unsafe fn borrow_raw(fd: RawFd) -> Descriptor {
+        // File::from_raw_fd wants an owned descriptor and this one is borrowed: sound only
+        // because the File sits in a ManuallyDrop that Drop never drops for a borrowed
+        // Descriptor, so it never closes the descriptor.
+        // SAFETY: the descriptor stays open as long as we use it (the function contract).
+        let file = unsafe { File::from_raw_fd(fd) };
         Descriptor {
-            // SAFETY: File::from_raw_fd wants an owned descriptor; this one is borrowed, which
-            // is sound only because the File sits in a ManuallyDrop that is never dropped for
-            // a borrowed Descriptor (see Drop), so it never closes the descriptor; it stays
-            // open as long as we use it (the function contract).
-            file: ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }),
+            file: ManuallyDrop::new(file),
             owned: false,
         }
     }

@@ -88,11 +88,12 @@ fn set_time(
     field: unsafe extern "C" fn(*const ffi::X509) -> *mut ffi::ASN1_TIME,
 ) -> Result<(), Error> {
     let secs = to_time_t(unix_seconds(t)?)?;
-    // SAFETY: `field` is X509_getm_notBefore/After, which returns the certificate's own,
-    // always-allocated ASN1_TIME (or null, caught by `cvt_p`). ASN1_TIME_set rewrites it in
-    // place, returning it or null: UTCTime before 2050, GeneralizedTime from 2050 on, as
-    // RFC 5280 requires.
-    cvt_p(unsafe { ffi::ASN1_TIME_set(cvt_p(field(cert.as_ptr()))?, secs) })?;
+    // SAFETY: `field` is X509_getm_notBefore/After on a live certificate: it returns the
+    // certificate's own, always-allocated ASN1_TIME (or null, caught by `cvt_p`).
+    let time = cvt_p(unsafe { field(cert.as_ptr()) })?;
+    // SAFETY: `time` is that live ASN1_TIME; ASN1_TIME_set rewrites it in place, returning it
+    // or null: UTCTime before 2050, GeneralizedTime from 2050 on, as RFC 5280 requires.
+    cvt_p(unsafe { ffi::ASN1_TIME_set(time, secs) })?;
     Ok(())
 }
 
@@ -100,10 +101,10 @@ fn set_time(
 fn add_name_entry(cert: &CertificateRef, field: &CStr, value: &str) -> Result<(), Error> {
     let len =
         c_int::try_from(value.len()).map_err(|_| Error::InvalidArgument("name too long".into()))?;
-    // SAFETY: X509_get_subject_name returns the live certificate's own name (never null for a
-    // certificate from X509_new), which X509_NAME_add_entry_by_txt extends in place. `field`
-    // is NUL-terminated and `value` is valid for `len` bytes of UTF-8 (an explicit length, so
-    // it needs no NUL); OpenSSL copies the bytes.
+    // X509_get_subject_name returns the live certificate's own name (never null for a
+    // certificate from X509_new), which X509_NAME_add_entry_by_txt extends in place.
+    // SAFETY: `field` is NUL-terminated, `value` valid for `len` bytes of UTF-8 (an explicit
+    // length, so no NUL is needed); OpenSSL copies the bytes; the name is live (above).
     cvt(unsafe {
         ffi::X509_NAME_add_entry_by_txt(
             cvt_p(ffi::X509_get_subject_name(cert.as_ptr()))?,
