@@ -2,11 +2,17 @@
 //! input.
 
 use super::reseed;
-use super::scenarios::{client_context, server_context, SCENARIOS};
+use super::scenarios::{
+    build_server_context_with, client_context, server_context, Scenario, ServerKey, SCENARIOS,
+};
 use super::CLIENT_SEED;
 use sslbridge::testing::{ChaosPlan, ChaosStats, ChaosTransport};
-use sslbridge::{ClientOptions, Error, MemoryPipe, Protocol, ServerOptions, SslStream, Verify};
+use sslbridge::{
+    ClientOptions, Context, Error, MemoryPipe, Protocol, ServerOptions, Session, SslStream, Verify,
+};
+use std::ffi::CStr;
 use std::io::{Read, Write};
+use std::sync::OnceLock;
 
 /// The scenarios (indices into [`SCENARIOS`]) whose configuration `transport_chaos` uses:
 /// every one with a single connection that is meant to succeed (TLS 1.3 and 1.2, each key,
@@ -53,6 +59,26 @@ extern "C" {
 }
 /// `SSL_KEY_UPDATE_REQUESTED`: the peer must update its keys too.
 const SSL_KEY_UPDATE_REQUESTED: std::os::raw::c_int = 1;
+
+/// What a side's transport has done: a blocked call that changed none of it moved no byte
+/// and met no injected fault, so it blocked on an empty pipe.
+#[derive(PartialEq, Eq)]
+struct Quiet {
+    bytes: (u64, u64),
+    transient: (u64, u64),
+    faults: (usize, [u64; 2]),
+}
+
+impl Quiet {
+    fn of(side: &Side) -> Quiet {
+        let s = side.stats();
+        Quiet {
+            bytes: (s.bytes_read, s.bytes_written),
+            transient: (s.interrupted, s.would_block),
+            faults: (s.errors.len(), s.eofs),
+        }
+    }
+}
 
 /// What one call did.
 enum Step {
@@ -135,52 +161,215 @@ impl Side {
     }
 }
 
+/// The groups a client of `transport_chaos` offers unless the input asks for the hybrid key
+/// share (configurations without groups of their own), by the configuration byte divided by
+/// the number of configurations, modulo 6. The first is OpenSSL 3.6's default list without
+/// `X25519MLKEM768`, so a TLS 1.3 client sends one X25519 key share instead of two (ML-KEM
+/// plus X25519): ML-KEM's instrumented C code took about a third of a TLS 1.3 run, and it runs
+/// the same way every time in this target (no handshake byte is mutated here). The others put
+/// another group first: its key share in TLS 1.3, its ECDHE in TLS 1.2; each keeps P-256, which
+/// a TLS 1.2 server's ECDSA certificate needs.
+const GROUP_CHOICES: [&CStr; 6] = [
+    c"X25519:secp256r1:X448:secp384r1:secp521r1:ffdhe2048:ffdhe3072",
+    c"secp256r1:X25519",
+    c"secp384r1:secp256r1",
+    c"X448:secp256r1",
+    c"ffdhe2048:secp256r1",
+    c"secp521r1:secp256r1",
+];
+
+/// Cipher choices that replace a configuration's own, by the configuration byte divided by
+/// the number of configurations, divided by 6, modulo 4 (`None`: the configuration's own):
+/// TLS 1.3 suites, TLS 1.2 with the ECDSA key, TLS 1.2 with the RSA key. Both sides allow
+/// only the one chosen.
+const CIPHER_CHOICES: [[Option<&CStr>; 4]; 3] = [
+    [
+        None,
+        Some(c"TLS_AES_128_CCM_SHA256"),
+        Some(c"TLS_CHACHA20_POLY1305_SHA256"),
+        Some(c"TLS_AES_256_GCM_SHA384"),
+    ],
+    [
+        None,
+        Some(c"ECDHE-ECDSA-AES128-CCM"),
+        Some(c"ECDHE-ECDSA-AES256-SHA384"),
+        Some(c"ECDHE-ECDSA-AES256-CCM"),
+    ],
+    [
+        None,
+        Some(c"AES128-CCM"),
+        Some(c"AES256-GCM-SHA384"),
+        Some(c"ECDHE-RSA-CHACHA20-POLY1305"),
+    ],
+];
+
+/// The contexts of one configuration of `transport_chaos`, made once per process.
+struct ChaosContexts {
+    client: Context,
+    /// The server, without session tickets.
+    server: Context,
+    /// The server with stateless session tickets (runs that resume).
+    server_tickets: Context,
+}
+
+/// The contexts of every configuration in [`CHAOS_SCENARIOS`], made once per process (before
+/// a run reseeds: making a context draws random bytes).
+fn chaos_contexts() -> &'static [ChaosContexts] {
+    static CONTEXTS: OnceLock<Vec<ChaosContexts>> = OnceLock::new();
+    CONTEXTS.get_or_init(|| {
+        CHAOS_SCENARIOS
+            .iter()
+            .map(|&i| {
+                let config = &SCENARIOS[i];
+                ChaosContexts {
+                    client: client_context(config).expect("the chaos client context"),
+                    server: server_context(config).expect("the chaos server context"),
+                    server_tickets: build_server_context_with(config, true)
+                        .expect("the chaos server context (tickets)"),
+                }
+            })
+            .collect()
+    })
+}
+
+/// What [`transport_chaos`] runs, read from its input.
+struct Run<'a> {
+    config: &'static Scenario,
+    client_script: &'a [u8],
+    server_script: &'a [u8],
+    payload: &'a [u8],
+    client_key_update: bool,
+    server_key_update: bool,
+    /// The client's groups, instead of its context's.
+    groups: Option<&'static CStr>,
+    /// The cipher (TLS 1.2) or suite (TLS 1.3) both sides allow, instead of their contexts'.
+    cipher: Option<&'static CStr>,
+}
+
 /// Fuzz target `transport_chaos`: a real client and server, one thread, over in-memory pipes
 /// each wrapped in a [`ChaosTransport`] scripted by the input. Layout: `[config] [client
-/// script length] [server script length] [client script] [server script] [payload]`; the
-/// top bits of the two length bytes (a length is at most 63) make the client, the server, or
-/// both request a TLS 1.3 KeyUpdate after the handshake.
+/// script length] [server script length] [client script] [server script] [payload]`. A
+/// length is at most 63: bit 6 of each length byte makes the client or the server request a
+/// TLS 1.3 KeyUpdate after the handshake; bit 7 of the client's makes a TLS 1.3 client offer
+/// OpenSSL's default groups, with the hybrid `X25519MLKEM768` key share (otherwise it offers
+/// X25519 first, one key share); bit 7 of the server's gives the server session tickets and
+/// runs a second connection, over fresh pipes under the same scripts, that resumes the
+/// first's session.
 ///
 /// Asserts that the payload reaches the server once and in order and comes back the same
-/// way, and that any failure is an error a script injected (with that `io::ErrorKind`, or an
-/// unexpected EOF after an injected EOF); a run that stops making progress is a hang.
+/// way, that any failure is an error a script injected (with that `io::ErrorKind`, or an
+/// unexpected EOF after an injected EOF), and that a session the first connection made
+/// resumable is resumed; a run that stops making progress is a hang.
 pub fn transport_chaos(data: &[u8]) {
     let at = |i: usize| data.get(i).copied().unwrap_or(0);
-    let config = &SCENARIOS[CHAOS_SCENARIOS[usize::from(at(0)) % CHAOS_SCENARIOS.len()]];
+    let index = usize::from(at(0)) % CHAOS_SCENARIOS.len();
     let (client_len, server_len) = (usize::from(at(1) % 64), usize::from(at(2) % 64));
     let rest = data.get(3..).unwrap_or(&[]);
     let (client_script, rest) = rest.split_at(client_len.min(rest.len()));
     let (server_script, payload) = rest.split_at(server_len.min(rest.len()));
     let payload = &payload[..payload.len().min(CHAOS_MAX_PAYLOAD)];
-
-    let (Ok(client_ctx), Ok(server_ctx)) = (client_context(config), server_context(config)) else {
-        panic!("the chaos contexts build");
+    let config = &SCENARIOS[CHAOS_SCENARIOS[index]];
+    let variant = usize::from(at(0)) / CHAOS_SCENARIOS.len();
+    let (hybrid, resume) = (at(1) & 0x80 != 0, at(2) & 0x80 != 0);
+    let ciphers = match (config.version, config.key) {
+        (Protocol::Tls1_3, _) => &CIPHER_CHOICES[0],
+        (_, ServerKey::Ecdsa) => &CIPHER_CHOICES[1],
+        (_, ServerKey::Rsa) => &CIPHER_CHOICES[2],
     };
+    let run = Run {
+        config,
+        groups: (!hybrid && config.client_groups.is_none())
+            .then_some(GROUP_CHOICES[variant % GROUP_CHOICES.len()]),
+        cipher: ciphers[variant / GROUP_CHOICES.len() % ciphers.len()],
+        client_script,
+        server_script,
+        payload,
+        client_key_update: at(1) & 0x40 != 0 && !payload.is_empty(),
+        server_key_update: at(2) & 0x40 != 0 && !payload.is_empty(),
+    };
+
+    let contexts = &chaos_contexts()[index];
     reseed(CLIENT_SEED);
+    let client_ctx = &contexts.client;
+    let server_ctx = if resume {
+        &contexts.server_tickets
+    } else {
+        &contexts.server
+    };
+    let Some(client) = connection(&run, client_ctx, server_ctx, None) else {
+        return;
+    };
+    if !resume {
+        return;
+    }
+    let Some(session) = client.session().filter(|s| s.is_resumable()) else {
+        return;
+    };
+    drop(client);
+    if let Some(client) = connection(&run, client_ctx, server_ctx, Some(session)) {
+        assert!(
+            client.session_reused(),
+            "the second connection resumed the first's session"
+        );
+    }
+}
+
+/// One connection of [`transport_chaos`]: returns the client once the payload went there and
+/// back and both sides closed, or `None` after a failure an injected fault explains.
+fn connection(
+    run: &Run<'_>,
+    client_ctx: &Context,
+    server_ctx: &Context,
+    session: Option<Session>,
+) -> Option<ChaosStream> {
+    let (config, payload) = (run.config, run.payload);
     let (mut client_end, mut server_end) = sslbridge::duplex(1 << 20);
     client_end.set_nonblocking(true);
     server_end.set_nonblocking(true);
     // The client verifies the server's chain and name (both valid), sends SNI and offers the
     // configuration's ALPN protocols: no fault may turn any of that into a failure either.
-    let client = ClientOptions::new()
-        .context(client_ctx)
+    let mut client = ClientOptions::new()
+        .context(client_ctx.clone())
         .verify(Verify::Required)
         .hostname(config.sni.unwrap_or("localhost"))
-        .alpn_protocols(config.client_alpn)
-        .start(ChaosPlan::from_bytes(client_script).wrap(client_end))
+        .alpn_protocols(config.client_alpn);
+    if let Some(session) = session {
+        client = client.session(session);
+    }
+    let client = client
+        .start(ChaosPlan::from_bytes(run.client_script).wrap(client_end))
         .expect("client set-up");
     let server = ServerOptions::new()
-        .context(server_ctx)
+        .context(server_ctx.clone())
         .alpn_protocols(config.server_alpn)
-        .start(ChaosTransport::from_bytes(server_end, server_script))
+        .start(ChaosTransport::from_bytes(server_end, run.server_script))
         .expect("server set-up");
+    let tls13 = config.version == Protocol::Tls1_3;
+    // SAFETY (each call): the streams' SSLs are live and not yet started; the strings are
+    // NUL-terminated constants, which OpenSSL copies.
+    unsafe {
+        if let Some(groups) = run.groups {
+            let ok = openssl_sys::SSL_set1_groups_list(client.as_ptr(), groups.as_ptr());
+            assert_eq!(ok, 1, "the client's groups {groups:?}");
+        }
+        if let Some(cipher) = run.cipher {
+            for ssl in [client.as_ptr(), server.as_ptr()] {
+                let ok = if tls13 {
+                    openssl_sys::SSL_set_ciphersuites(ssl, cipher.as_ptr())
+                } else {
+                    openssl_sys::SSL_set_cipher_list(ssl, cipher.as_ptr())
+                };
+                assert_eq!(ok, 1, "the cipher {cipher:?}");
+            }
+        }
+    }
     let mut sides = [
         Side {
             name: "client",
             tls: client,
             phase: Phase::Handshake,
             writes_first: true,
-            key_update: at(1) & 0x40 != 0 && !payload.is_empty(),
+            key_update: run.client_key_update,
             received: Vec::new(),
         },
         Side {
@@ -188,25 +377,40 @@ pub fn transport_chaos(data: &[u8]) {
             tls: server,
             phase: Phase::Handshake,
             writes_first: false,
-            key_update: at(2) & 0x40 != 0 && !payload.is_empty(),
+            key_update: run.server_key_update,
             received: Vec::new(),
         },
     ];
 
     let mut stalled = 0u32;
+    // Per side: set when its last call blocked on an empty pipe without any fault injected
+    // or byte moved, to the bytes its peer had written by then. Calling it again before the
+    // peer writes more could only block again (or take a storm fault), so it waits.
+    let mut idle_since: [Option<u64>; 2] = [None, None];
     while sides.iter().any(|s| s.phase != Phase::Done) {
         let moved_before: u64 = sides
             .iter()
             .map(|s| s.stats().bytes_read + s.stats().bytes_written)
             .sum();
         let mut progressed = false;
-        for side in &mut sides {
+        for i in 0..2 {
+            let peer_written = sides[1 - i].stats().bytes_written;
+            if idle_since[i] == Some(peer_written) {
+                continue;
+            }
+            let side = &mut sides[i];
+            let before = Quiet::of(side);
             match side.step(payload) {
-                Step::Progress => progressed = true,
-                Step::Blocked => {}
+                Step::Progress => {
+                    progressed = true;
+                    idle_since[i] = None;
+                }
+                Step::Blocked => {
+                    idle_since[i] = (Quiet::of(side) == before).then_some(peer_written);
+                }
                 Step::Failed(e) => {
                     side.check_explained(&e);
-                    return;
+                    return None;
                 }
             }
         }
@@ -236,4 +440,6 @@ pub fn transport_chaos(data: &[u8]) {
         sides[0].received, payload,
         "the client got the echo once, in order"
     );
+    let [client, _server] = sides;
+    Some(client.tls)
 }

@@ -245,6 +245,13 @@ pub fn build_client_context(s: &Scenario) -> Result<Context, Error> {
 /// resumption replays at any date); such a context holds state from the runs that used it,
 /// so it is made afresh for every run (see [`server_context`]).
 pub fn build_server_context(s: &Scenario) -> Result<Context, Error> {
+    build_server_context_with(s, false)
+}
+
+/// [`build_server_context`], with stateless session tickets when `tickets` is set (for
+/// `transport_chaos`, whose runs may resume; never for the recorded scenarios, whose
+/// recordings would depend on the ticket keys and the date).
+pub fn build_server_context_with(s: &Scenario, tickets: bool) -> Result<Context, Error> {
     let (chain, key) = match s.key {
         ServerKey::Ecdsa => (keys::SERVER_ECDSA_CHAIN, keys::SERVER_ECDSA_KEY),
         ServerKey::Rsa => (keys::SERVER_RSA_CHAIN, keys::SERVER_RSA_KEY),
@@ -252,7 +259,11 @@ pub fn build_server_context(s: &Scenario) -> Result<Context, Error> {
     let mut b = context_builder(s)
         .certificate_chain_pem(chain)
         .private_key_pem(key)
-        .options(SslOptions::ALL | SslOptions::NO_TICKET)
+        .options(if tickets {
+            SslOptions::ALL
+        } else {
+            SslOptions::ALL | SslOptions::NO_TICKET
+        })
         .session_cache_mode(if s.resume {
             SessionCacheMode::SERVER
         } else {
