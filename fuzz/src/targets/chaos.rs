@@ -12,6 +12,8 @@ use sslbridge::{
 };
 use std::ffi::CStr;
 use std::io::{Read, Write};
+use std::os::raw::c_int;
+use std::ptr::null_mut;
 use std::sync::OnceLock;
 
 /// The scenarios (indices into [`SCENARIOS`]) whose configuration `transport_chaos` uses:
@@ -52,13 +54,44 @@ struct Side {
 
 // libssl's `SSL_key_update` (TLS 1.3; not in openssl-sys).
 extern "C" {
-    fn SSL_key_update(
-        ssl: *mut openssl_sys::SSL,
-        update_type: std::os::raw::c_int,
-    ) -> std::os::raw::c_int;
+    fn SSL_key_update(ssl: *mut openssl_sys::SSL, update_type: c_int) -> c_int;
 }
 /// `SSL_KEY_UPDATE_REQUESTED`: the peer must update its keys too.
-const SSL_KEY_UPDATE_REQUESTED: std::os::raw::c_int = 1;
+const SSL_KEY_UPDATE_REQUESTED: c_int = 1;
+
+// libssl's record-layer settings, per connection (functions, or `SSL_ctrl` macros, that
+// openssl-sys does not declare).
+extern "C" {
+    fn SSL_set_options(ssl: *mut openssl_sys::SSL, options: u64) -> u64;
+    fn SSL_clear_options(ssl: *mut openssl_sys::SSL, options: u64) -> u64;
+    fn SSL_set_block_padding(ssl: *mut openssl_sys::SSL, block_size: usize) -> c_int;
+    fn SSL_set_tlsext_max_fragment_length(ssl: *mut openssl_sys::SSL, mode: u8) -> c_int;
+}
+/// `SSL_CTRL_SET_MAX_SEND_FRAGMENT` (the `SSL_set_max_send_fragment` macro).
+const SSL_CTRL_SET_MAX_SEND_FRAGMENT: c_int = 52;
+/// `SSL_OP_NO_ENCRYPT_THEN_MAC`: TLS 1.2 CBC suites MAC, then encrypt (RFC 7366 off).
+const SSL_OP_NO_ENCRYPT_THEN_MAC: u64 = 1 << 19;
+/// `TLSEXT_max_fragment_length_1024`.
+const MAX_FRAGMENT_LENGTH_1024: u8 = 2;
+
+/// Record-layer settings of one run, from the first payload byte (the byte is still sent).
+/// Each bit turns one on, for both sides unless said otherwise.
+mod record_options {
+    /// `SSL_set_read_ahead`: read as much as the transport gives, not record by record.
+    pub const READ_AHEAD: u8 = 1;
+    /// `SSL_MODE_RELEASE_BUFFERS`: free the record buffers whenever they are empty.
+    pub const RELEASE_BUFFERS: u8 = 1 << 1;
+    /// `SSL_set_max_send_fragment(512)`: records of at most 512 bytes of data.
+    pub const SMALL_RECORDS: u8 = 1 << 2;
+    /// TLS 1.3: records padded to a multiple of 256 bytes; TLS 1.2: the client refuses
+    /// encrypt-then-MAC, so CBC suites MAC, then encrypt.
+    pub const PADDING_OR_MAC_THEN_ENCRYPT: u8 = 1 << 3;
+    /// The client asks for a maximum fragment length of 1024 (RFC 6066).
+    pub const MAX_FRAGMENT_LENGTH: u8 = 1 << 4;
+    /// TLS 1.3 without middlebox compatibility mode (no fake session ID or
+    /// ChangeCipherSpec).
+    pub const NO_MIDDLEBOX_COMPAT: u8 = 1 << 5;
+}
 
 /// What a side's transport has done: a blocked call that changed none of it moved no byte
 /// and met no injected fault, so it blocked on an empty pipe.
@@ -145,12 +178,27 @@ impl Side {
         }
     }
 
-    /// Panics unless an injected fault explains `error`.
-    fn check_explained(&self, error: &Error) {
+    /// Panics unless an injected fault explains `error`, or it is the failure the run was
+    /// set up for: the client refusing the server's name, the server refusing a client
+    /// without a certificate.
+    fn check_explained(&self, error: &Error, meant: Option<MeantFailure>) {
         let stats = self.stats();
         let explained = match error {
             Error::Io(e) => stats.explains(e.kind()),
             Error::UnexpectedEof => stats.injected_read_eof(),
+            Error::Hostname { hostname, .. } => {
+                meant == Some(MeantFailure::WrongHost)
+                    && self.name == "client"
+                    && hostname == WRONG_HOST
+            }
+            Error::Ssl(stack) => {
+                meant == Some(MeantFailure::NoClientCertificate)
+                    && self.name == "server"
+                    && stack
+                        .errors()
+                        .iter()
+                        .any(|e| e.reason == "peer did not return a certificate")
+            }
             _ => false,
         };
         assert!(
@@ -160,6 +208,20 @@ impl Side {
         );
     }
 }
+
+/// A failure a run is set up for (bits 6 and 7 of the first payload byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MeantFailure {
+    /// The client verifies the server's certificate against [`WRONG_HOST`], which it does
+    /// not name: the client must refuse it ([`Error::Hostname`]).
+    WrongHost,
+    /// The server requires a client certificate, and the client has none: the server must
+    /// refuse the handshake.
+    NoClientCertificate,
+}
+
+/// The name a [`MeantFailure::WrongHost`] client asks for.
+const WRONG_HOST: &str = "wrong.example";
 
 /// The groups a client of `transport_chaos` offers unless the input asks for the hybrid key
 /// share (configurations without groups of their own), by the configuration byte divided by
@@ -244,6 +306,10 @@ struct Run<'a> {
     groups: Option<&'static CStr>,
     /// The cipher (TLS 1.2) or suite (TLS 1.3) both sides allow, instead of their contexts'.
     cipher: Option<&'static CStr>,
+    /// [`record_options`] bits.
+    options: u8,
+    /// The failure the run is set up for, if any.
+    meant_failure: Option<MeantFailure>,
 }
 
 /// Fuzz target `transport_chaos`: a real client and server, one thread, over in-memory pipes
@@ -286,6 +352,12 @@ pub fn transport_chaos(data: &[u8]) {
         payload,
         client_key_update: at(1) & 0x40 != 0 && !payload.is_empty(),
         server_key_update: at(2) & 0x40 != 0 && !payload.is_empty(),
+        options: payload.first().copied().unwrap_or(0),
+        meant_failure: match payload.first().copied().unwrap_or(0) >> 6 {
+            1 => Some(MeantFailure::WrongHost),
+            2 if !config.client_cert => Some(MeantFailure::NoClientCertificate),
+            _ => None,
+        },
     };
 
     let contexts = &chaos_contexts()[index];
@@ -331,7 +403,11 @@ fn connection(
     let mut client = ClientOptions::new()
         .context(client_ctx.clone())
         .verify(Verify::Required)
-        .hostname(config.sni.unwrap_or("localhost"))
+        .hostname(if run.meant_failure == Some(MeantFailure::WrongHost) {
+            WRONG_HOST
+        } else {
+            config.sni.unwrap_or("localhost")
+        })
         .alpn_protocols(config.client_alpn);
     if let Some(session) = session {
         client = client.session(session);
@@ -361,6 +437,37 @@ fn connection(
                 };
                 assert_eq!(ok, 1, "the cipher {cipher:?}");
             }
+        }
+        let on = |bit: u8| run.options & bit != 0;
+        for ssl in [client.as_ptr(), server.as_ptr()] {
+            if on(record_options::READ_AHEAD) {
+                openssl_sys::SSL_ctrl(ssl, openssl_sys::SSL_CTRL_SET_READ_AHEAD, 1, null_mut());
+            }
+            if on(record_options::RELEASE_BUFFERS) {
+                let mode = openssl_sys::SSL_MODE_RELEASE_BUFFERS;
+                openssl_sys::SSL_ctrl(ssl, openssl_sys::SSL_CTRL_MODE, mode, null_mut());
+            }
+            if on(record_options::SMALL_RECORDS) {
+                let ok = openssl_sys::SSL_ctrl(ssl, SSL_CTRL_SET_MAX_SEND_FRAGMENT, 512, null_mut());
+                assert_eq!(ok, 1, "SSL_set_max_send_fragment");
+            }
+            if on(record_options::PADDING_OR_MAC_THEN_ENCRYPT) && tls13 {
+                assert_eq!(SSL_set_block_padding(ssl, 256), 1, "SSL_set_block_padding");
+            }
+            if on(record_options::NO_MIDDLEBOX_COMPAT) {
+                SSL_clear_options(ssl, openssl_sys::SSL_OP_ENABLE_MIDDLEBOX_COMPAT as u64);
+            }
+        }
+        if on(record_options::PADDING_OR_MAC_THEN_ENCRYPT) && !tls13 {
+            SSL_set_options(client.as_ptr(), SSL_OP_NO_ENCRYPT_THEN_MAC);
+        }
+        if run.meant_failure == Some(MeantFailure::NoClientCertificate) {
+            let mode = openssl_sys::SSL_VERIFY_PEER | openssl_sys::SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+            openssl_sys::SSL_set_verify(server.as_ptr(), mode, None);
+        }
+        if on(record_options::MAX_FRAGMENT_LENGTH) {
+            let ok = SSL_set_tlsext_max_fragment_length(client.as_ptr(), MAX_FRAGMENT_LENGTH_1024);
+            assert_eq!(ok, 1, "SSL_set_tlsext_max_fragment_length");
         }
     }
     let mut sides = [
@@ -409,7 +516,7 @@ fn connection(
                     idle_since[i] = (Quiet::of(side) == before).then_some(peer_written);
                 }
                 Step::Failed(e) => {
-                    side.check_explained(&e);
+                    side.check_explained(&e, run.meant_failure);
                     return None;
                 }
             }
@@ -432,6 +539,11 @@ fn connection(
             );
         }
     }
+    assert!(
+        run.meant_failure.is_none(),
+        "the connection succeeded although it was set up to fail: {:?}",
+        run.meant_failure
+    );
     assert_eq!(
         sides[1].received, payload,
         "the server got the payload once, in order"
