@@ -11,7 +11,7 @@ use sslbridge::{
     ClientOptions, Context, Error, MemoryPipe, Protocol, ServerOptions, Session, SslStream, Verify,
 };
 use std::ffi::CStr;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::os::raw::c_int;
 use std::ptr::null_mut;
 use std::sync::OnceLock;
@@ -49,6 +49,8 @@ struct Side {
     /// `SSL_key_update` puts the connection back "in init" until the message is out, and
     /// OpenSSL refuses `SSL_shutdown` in that state ("shutdown while in init").
     key_update: bool,
+    /// Reads with `BufRead` (`fill_buf`, `consume`) instead of `Read`.
+    buf_read: bool,
     received: Vec<u8>,
 }
 
@@ -141,9 +143,11 @@ impl Side {
                     Phase::Read
                 };
             }),
+            // Buffered writes (`output_buffer_size`) leave the stream once flushed.
             Phase::Write(off) if off == payload.len() => {
-                self.phase = Phase::Shutdown;
-                Ok(())
+                self.tls.flush().map_err(Error::from).map(|()| {
+                    self.phase = Phase::Shutdown;
+                })
             }
             Phase::Write(off) => self
                 .tls
@@ -159,6 +163,23 @@ impl Side {
                     Phase::Done
                 };
             }),
+            // Through the stream's own buffer (`BufRead`), or straight into `buf`.
+            Phase::Read if self.buf_read => match self.tls.fill_buf() {
+                Ok(data) => {
+                    let n = data.len();
+                    self.received.extend_from_slice(data);
+                    self.tls.consume(n);
+                    if n == 0 {
+                        self.phase = if self.writes_first {
+                            Phase::Done
+                        } else {
+                            Phase::Write(0)
+                        };
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(Error::from(e)),
+            },
             Phase::Read => self.tls.read(&mut buf).map_err(Error::from).map(|n| {
                 if n == 0 {
                     self.phase = if self.writes_first {
@@ -310,6 +331,10 @@ struct Run<'a> {
     options: u8,
     /// The failure the run is set up for, if any.
     meant_failure: Option<MeantFailure>,
+    /// The streams' own buffers (second payload byte): bit 0, writes buffered up to 4 KiB
+    /// (`output_buffer_size`) and flushed before the close; bit 1, reads through `BufRead`,
+    /// with bit 2 a 1 KiB input buffer instead of the default 16 KiB.
+    buffers: u8,
 }
 
 /// Fuzz target `transport_chaos`: a real client and server, one thread, over in-memory pipes
@@ -353,6 +378,7 @@ pub fn transport_chaos(data: &[u8]) {
         client_key_update: at(1) & 0x40 != 0 && !payload.is_empty(),
         server_key_update: at(2) & 0x40 != 0 && !payload.is_empty(),
         options: payload.first().copied().unwrap_or(0),
+        buffers: payload.get(1).copied().unwrap_or(0),
         meant_failure: match payload.first().copied().unwrap_or(0) >> 6 {
             1 => Some(MeantFailure::WrongHost),
             2 if !config.client_cert => Some(MeantFailure::NoClientCertificate),
@@ -412,12 +438,24 @@ fn connection(
     if let Some(session) = session {
         client = client.session(session);
     }
+    let (buffered_writes, buf_read) = (run.buffers & 1 != 0, run.buffers & 2 != 0);
+    let input_buffer = if run.buffers & 4 != 0 {
+        1024
+    } else {
+        16 * 1024
+    };
+    let output_buffer = if buffered_writes { 4096 } else { 0 };
+    client = client
+        .input_buffer_size(input_buffer)
+        .output_buffer_size(output_buffer);
     let client = client
         .start(ChaosPlan::from_bytes(run.client_script).wrap(client_end))
         .expect("client set-up");
     let server = ServerOptions::new()
         .context(server_ctx.clone())
         .alpn_protocols(config.server_alpn)
+        .input_buffer_size(input_buffer)
+        .output_buffer_size(output_buffer)
         .start(ChaosTransport::from_bytes(server_end, run.server_script))
         .expect("server set-up");
     let tls13 = config.version == Protocol::Tls1_3;
@@ -448,7 +486,8 @@ fn connection(
                 openssl_sys::SSL_ctrl(ssl, openssl_sys::SSL_CTRL_MODE, mode, null_mut());
             }
             if on(record_options::SMALL_RECORDS) {
-                let ok = openssl_sys::SSL_ctrl(ssl, SSL_CTRL_SET_MAX_SEND_FRAGMENT, 512, null_mut());
+                let ok =
+                    openssl_sys::SSL_ctrl(ssl, SSL_CTRL_SET_MAX_SEND_FRAGMENT, 512, null_mut());
                 assert_eq!(ok, 1, "SSL_set_max_send_fragment");
             }
             if on(record_options::PADDING_OR_MAC_THEN_ENCRYPT) && tls13 {
@@ -477,6 +516,7 @@ fn connection(
             phase: Phase::Handshake,
             writes_first: true,
             key_update: run.client_key_update,
+            buf_read,
             received: Vec::new(),
         },
         Side {
@@ -485,6 +525,7 @@ fn connection(
             phase: Phase::Handshake,
             writes_first: false,
             key_update: run.server_key_update,
+            buf_read,
             received: Vec::new(),
         },
     ];
