@@ -71,6 +71,8 @@ extern "C" {
 }
 /// `SSL_CTRL_SET_MAX_SEND_FRAGMENT` (the `SSL_set_max_send_fragment` macro).
 const SSL_CTRL_SET_MAX_SEND_FRAGMENT: c_int = 52;
+/// `SSL_CTRL_SET_SIGALGS_LIST` (the `SSL_set1_sigalgs_list` macro).
+const SSL_CTRL_SET_SIGALGS_LIST: c_int = 98;
 /// `SSL_OP_NO_ENCRYPT_THEN_MAC`: TLS 1.2 CBC suites MAC, then encrypt (RFC 7366 off).
 const SSL_OP_NO_ENCRYPT_THEN_MAC: u64 = 1 << 19;
 /// `TLSEXT_max_fragment_length_1024`.
@@ -286,6 +288,20 @@ const CIPHER_CHOICES: [[Option<&CStr>; 4]; 3] = [
     ],
 ];
 
+/// Signature algorithms both sides prefer (bits 3 to 5 of the second payload byte; `None`:
+/// their defaults): other digests, and RSA PKCS#1 v1.5 in TLS 1.2. Each list ends with the
+/// defaults each key can use, so every configuration still finds one.
+const SIGALG_CHOICES: [Option<&CStr>; 8] = [
+    None,
+    Some(c"rsa_pss_rsae_sha512:ECDSA+SHA512:ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"),
+    Some(c"rsa_pss_rsae_sha384:ECDSA+SHA384:ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"),
+    Some(c"RSA+SHA256:ECDSA+SHA256:rsa_pss_rsae_sha256"),
+    Some(c"RSA+SHA512:ECDSA+SHA224:ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"),
+    Some(c"RSA+SHA384:ECDSA+SHA1:RSA+SHA1:ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"),
+    Some(c"RSA+SHA224:ecdsa_secp256r1_sha256:rsa_pss_rsae_sha384"),
+    None,
+];
+
 /// The contexts of one configuration of `transport_chaos`, made once per process.
 struct ChaosContexts {
     client: Context,
@@ -333,7 +349,8 @@ struct Run<'a> {
     meant_failure: Option<MeantFailure>,
     /// The streams' own buffers (second payload byte): bit 0, writes buffered up to 4 KiB
     /// (`output_buffer_size`) and flushed before the close; bit 1, reads through `BufRead`,
-    /// with bit 2 a 1 KiB input buffer instead of the default 16 KiB.
+    /// with bit 2 a 1 KiB input buffer instead of the default 16 KiB; bits 3 to 5 pick the
+    /// signature algorithms ([`SIGALG_CHOICES`]).
     buffers: u8,
 }
 
@@ -499,6 +516,13 @@ fn connection(
         }
         if on(record_options::PADDING_OR_MAC_THEN_ENCRYPT) && !tls13 {
             SSL_set_options(client.as_ptr(), SSL_OP_NO_ENCRYPT_THEN_MAC);
+        }
+        if let Some(sigalgs) = SIGALG_CHOICES[usize::from(run.buffers >> 3) & 7] {
+            for ssl in [client.as_ptr(), server.as_ptr()] {
+                let list = sigalgs.as_ptr().cast_mut().cast();
+                let ok = openssl_sys::SSL_ctrl(ssl, SSL_CTRL_SET_SIGALGS_LIST, 0, list);
+                assert_eq!(ok, 1, "the signature algorithms {sigalgs:?}");
+            }
         }
         if run.meant_failure == Some(MeantFailure::NoClientCertificate) {
             let mode = openssl_sys::SSL_VERIFY_PEER | openssl_sys::SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
