@@ -12,7 +12,7 @@ use sslbridge::{
 };
 use std::ffi::CStr;
 use std::io::{BufRead, Read, Write};
-use std::os::raw::c_int;
+use std::os::raw::{c_int, c_long};
 use std::ptr::null_mut;
 use std::sync::OnceLock;
 
@@ -214,13 +214,21 @@ impl Side {
                     && self.name == "client"
                     && hostname == WRONG_HOST
             }
+            // The server refuses a client without a certificate, or one without a version it
+            // allows (an OpenSSL error, and an alert to the client).
             Error::Ssl(stack) => {
-                meant == Some(MeantFailure::NoClientCertificate)
-                    && self.name == "server"
-                    && stack
-                        .errors()
-                        .iter()
-                        .any(|e| e.reason == "peer did not return a certificate")
+                self.name == "server"
+                    && match meant {
+                        Some(MeantFailure::NoClientCertificate) => stack
+                            .errors()
+                            .iter()
+                            .any(|e| e.reason == "peer did not return a certificate"),
+                        Some(MeantFailure::NoCommonVersion) => true,
+                        _ => false,
+                    }
+            }
+            Error::PeerAlert { .. } => {
+                meant == Some(MeantFailure::NoCommonVersion) && self.name == "client"
             }
             _ => false,
         };
@@ -241,6 +249,9 @@ enum MeantFailure {
     /// The server requires a client certificate, and the client has none: the server must
     /// refuse the handshake.
     NoClientCertificate,
+    /// The client allows only the other protocol version (TLS 1.2 against a TLS 1.3 server,
+    /// TLS 1.3 against a TLS 1.2 one): the server must refuse it.
+    NoCommonVersion,
 }
 
 /// The name a [`MeantFailure::WrongHost`] client asks for.
@@ -399,6 +410,7 @@ pub fn transport_chaos(data: &[u8]) {
         meant_failure: match payload.first().copied().unwrap_or(0) >> 6 {
             1 => Some(MeantFailure::WrongHost),
             2 if !config.client_cert => Some(MeantFailure::NoClientCertificate),
+            3 => Some(MeantFailure::NoCommonVersion),
             _ => None,
         },
     };
@@ -527,6 +539,30 @@ fn connection(
         if run.meant_failure == Some(MeantFailure::NoClientCertificate) {
             let mode = openssl_sys::SSL_VERIFY_PEER | openssl_sys::SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
             openssl_sys::SSL_set_verify(server.as_ptr(), mode, None);
+        }
+        if run.meant_failure == Some(MeantFailure::NoCommonVersion) {
+            let ssl = client.as_ptr();
+            let (version, ctrl) = if tls13 {
+                (
+                    openssl_sys::TLS1_2_VERSION,
+                    openssl_sys::SSL_CTRL_SET_MAX_PROTO_VERSION,
+                )
+            } else {
+                (
+                    openssl_sys::TLS1_3_VERSION,
+                    openssl_sys::SSL_CTRL_SET_MIN_PROTO_VERSION,
+                )
+            };
+            let ok = openssl_sys::SSL_ctrl(ssl, ctrl, c_long::from(version), null_mut());
+            assert_eq!(ok, 1, "the client's protocol version");
+            // Its context allows only the configuration's version: open the other end too.
+            let other = if tls13 {
+                openssl_sys::SSL_CTRL_SET_MIN_PROTO_VERSION
+            } else {
+                openssl_sys::SSL_CTRL_SET_MAX_PROTO_VERSION
+            };
+            let ok = openssl_sys::SSL_ctrl(ssl, other, c_long::from(version), null_mut());
+            assert_eq!(ok, 1, "the client's protocol version");
         }
         if on(record_options::MAX_FRAGMENT_LENGTH) {
             let ok = SSL_set_tlsext_max_fragment_length(client.as_ptr(), MAX_FRAGMENT_LENGTH_1024);
