@@ -224,8 +224,30 @@ fn chaos_input(config: u8, client_script: &[u8], server_script: &[u8], payload: 
     out
 }
 
+/// A `transport_chaos` input whose payload starts with the two option bytes: record-layer
+/// options and meant failures, then buffers and signature algorithms (see the target).
+fn chaos_options_input(
+    config: u8,
+    key_update_hybrid_resume: (u8, u8),
+    options: [u8; 2],
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut out = vec![
+        config,
+        key_update_hybrid_resume.0,
+        key_update_hybrid_resume.1,
+    ];
+    out.extend_from_slice(&options);
+    out.extend_from_slice(payload);
+    out
+}
+
 fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
-    let payload: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    // The first two payload bytes are the target's option bytes: zero, no options.
+    let payload: Vec<u8> = [0, 0]
+        .into_iter()
+        .chain((2..3000u32).map(|i| (i * 7 % 251) as u8))
+        .collect();
     let seed = |s: u64| s.to_le_bytes();
     let with_seed = |head: [u8; 6], s: u64| {
         let mut v = head.to_vec();
@@ -238,7 +260,7 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
         [what, p[0], p[1]]
     };
     let mut seeds: Vec<(&str, Vec<u8>)> = vec![
-        ("plain-tls13", chaos_input(0, &[], &[], b"hello")),
+        ("plain-tls13", chaos_input(0, &[], &[], b"\0\0hello")),
         ("plain-tls12-cbc", chaos_input(2, &[], &[], &payload)),
         ("one-byte-reads", chaos_input(1, &[1, 0], &[1, 0], &payload)),
         (
@@ -325,6 +347,70 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
             true,
         ),
     ));
+    // What the first header bytes choose besides the configuration (see the target): the
+    // hybrid ML-KEM key share, resumption with tickets, each group and cipher choice.
+    let body = &payload[2..1200];
+    let short = &payload[2..400];
+    seeds.push((
+        "hybrid-key-share",
+        chaos_options_input(0, (0x80, 0), [0, 0], body),
+    ));
+    seeds.push((
+        "resumption-tls13",
+        chaos_options_input(0, (0, 0x80), [0, 0], body),
+    ));
+    seeds.push((
+        "resumption-tls12",
+        chaos_options_input(2, (0, 0x80), [0, 0], body),
+    ));
+    seeds.push((
+        "resumption-tls12-rsa-key-update-would-block",
+        chaos_options_input(10, (0xc0, 0xc0), [0, 0], body),
+    ));
+    let variants: Vec<(String, Vec<u8>)> = (1..24u8)
+        .flat_map(|v| {
+            // A TLS 1.3 and a TLS 1.2 configuration with each ECDSA and RSA key.
+            [0u8, 1, 2, 10].into_iter().filter_map(move |config| {
+                let byte = u16::from(config) + 11 * u16::from(v);
+                let byte = u8::try_from(byte).ok()?;
+                Some((
+                    format!("variant-{v}-config-{config}"),
+                    chaos_options_input(byte, (0, 0), [0, 0], short),
+                ))
+            })
+        })
+        .collect();
+    // The option bytes: record-layer settings, meant failures, buffers, signature algorithms.
+    let mut options: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, config, first, second) in [
+        ("read-ahead-release-buffers", 0u8, 0b11u8, 0u8),
+        ("small-records-padding", 0, 0b1100, 0),
+        ("small-records-mac-then-encrypt-cbc", 2, 0b1100, 0),
+        ("max-fragment-length-no-middlebox", 0, 0b11_0000, 0),
+        ("max-fragment-length-tls12", 10, 0b1_0000, 0),
+        ("wrong-host-tls13", 0, 0x40, 0),
+        ("wrong-host-tls12", 2, 0x40, 0),
+        ("no-client-certificate-tls13", 0, 0x80, 0),
+        ("no-client-certificate-tls12", 2, 0x80, 0),
+        ("no-common-version-tls13", 0, 0xc0, 0),
+        ("no-common-version-tls12", 2, 0xc0, 0),
+        ("buffered-writes", 0, 0, 1),
+        ("buf-read", 2, 0, 0b10),
+        ("buffered-both-small-input-buffer", 1, 0, 0b111),
+    ] {
+        options.push((
+            name.to_string(),
+            chaos_options_input(config, (0, 0), [first, second], body),
+        ));
+    }
+    for sigalgs in 1..7u8 {
+        for config in [1u8, 2, 10] {
+            options.push((
+                format!("sigalgs-{sigalgs}-config-{config}"),
+                chaos_options_input(config, (0, 0), [0, sigalgs << 3], short),
+            ));
+        }
+    }
     // One plain run of every other configuration (see CHAOS_SCENARIOS).
     let plain: Vec<(String, Vec<u8>)> = (4..11u8)
         .map(|config| {
@@ -336,6 +422,8 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
         .into_iter()
         .map(|(n, d)| (n.to_string(), d))
         .chain(plain)
+        .chain(variants)
+        .chain(options)
     {
         targets::transport_chaos(&data);
         write_seed(dir, &name, &data)?;
