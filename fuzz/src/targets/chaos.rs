@@ -523,7 +523,7 @@ fn connection(
                 assert_eq!(SSL_set_block_padding(ssl, 256), 1, "SSL_set_block_padding");
             }
             if on(record_options::NO_MIDDLEBOX_COMPAT) {
-                SSL_clear_options(ssl, openssl_sys::SSL_OP_ENABLE_MIDDLEBOX_COMPAT as u64);
+                SSL_clear_options(ssl, openssl_sys::SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
             }
         }
         if on(record_options::PADDING_OR_MAC_THEN_ENCRYPT) && !tls13 {
