@@ -373,12 +373,16 @@ struct Run<'a> {
 /// OpenSSL's default groups, with the hybrid `X25519MLKEM768` key share (otherwise it offers
 /// X25519 first, one key share); bit 7 of the server's gives the server session tickets and
 /// runs a second connection, over fresh pipes under the same scripts, that resumes the
-/// first's session.
+/// first's session. The configuration byte divided by the number of configurations picks the
+/// client's groups ([`GROUP_CHOICES`]) and a cipher ([`CIPHER_CHOICES`]). The payload is sent
+/// whole, and its first two bytes choose more: [`record_options`] and a [`MeantFailure`] (top
+/// two bits), then the streams' buffers and the signature algorithms ([`SIGALG_CHOICES`]).
 ///
 /// Asserts that the payload reaches the server once and in order and comes back the same
 /// way, that any failure is an error a script injected (with that `io::ErrorKind`, or an
-/// unexpected EOF after an injected EOF), and that a session the first connection made
-/// resumable is resumed; a run that stops making progress is a hang.
+/// unexpected EOF after an injected EOF) or the one the run was set up for, that a run set up
+/// to fail does not succeed, and that a session the first connection made resumable is
+/// resumed; a run that stops making progress is a hang.
 pub fn transport_chaos(data: &[u8]) {
     let at = |i: usize| data.get(i).copied().unwrap_or(0);
     let index = usize::from(at(0)) % CHAOS_SCENARIOS.len();
