@@ -49,6 +49,9 @@ struct Side {
     /// `SSL_key_update` puts the connection back "in init" until the message is out, and
     /// OpenSSL refuses `SSL_shutdown` in that state ("shutdown while in init").
     key_update: bool,
+    /// The KeyUpdate asks the peer to update its keys too (bit 7 of the second payload byte
+    /// clear), or not.
+    key_update_requested: bool,
     /// Reads with `BufRead` (`fill_buf`, `consume`) instead of `Read`.
     buf_read: bool,
     received: Vec<u8>,
@@ -60,6 +63,8 @@ extern "C" {
 }
 /// `SSL_KEY_UPDATE_REQUESTED`: the peer must update its keys too.
 const SSL_KEY_UPDATE_REQUESTED: c_int = 1;
+/// `SSL_KEY_UPDATE_NOT_REQUESTED`: only this side updates its sending keys.
+const SSL_KEY_UPDATE_NOT_REQUESTED: c_int = 0;
 
 // libssl's record-layer settings, per connection (functions, or `SSL_ctrl` macros, that
 // openssl-sys does not declare).
@@ -136,7 +141,12 @@ impl Side {
             Phase::Handshake => self.tls.handshake().map(|()| {
                 if self.key_update && self.tls.protocol_version() == Some(Protocol::Tls1_3) {
                     // SAFETY: the stream's SSL is live and its handshake is done.
-                    let ok = unsafe { SSL_key_update(self.tls.as_ptr(), SSL_KEY_UPDATE_REQUESTED) };
+                    let kind = if self.key_update_requested {
+                        SSL_KEY_UPDATE_REQUESTED
+                    } else {
+                        SSL_KEY_UPDATE_NOT_REQUESTED
+                    };
+                    let ok = unsafe { SSL_key_update(self.tls.as_ptr(), kind) };
                     assert_eq!(ok, 1, "SSL_key_update after the handshake");
                 }
                 self.phase = if self.writes_first {
@@ -223,12 +233,15 @@ impl Side {
                             .errors()
                             .iter()
                             .any(|e| e.reason == "peer did not return a certificate"),
-                        Some(MeantFailure::NoCommonVersion) => true,
+                        Some(MeantFailure::NoCommonVersion | MeantFailure::NoAlpn) => true,
                         _ => false,
                     }
             }
             Error::PeerAlert { .. } => {
-                meant == Some(MeantFailure::NoCommonVersion) && self.name == "client"
+                matches!(
+                    meant,
+                    Some(MeantFailure::NoCommonVersion | MeantFailure::NoAlpn)
+                ) && self.name == "client"
             }
             _ => false,
         };
@@ -252,6 +265,10 @@ enum MeantFailure {
     /// The client allows only the other protocol version (TLS 1.2 against a TLS 1.3 server,
     /// TLS 1.3 against a TLS 1.2 one): the server must refuse it.
     NoCommonVersion,
+    /// The client offers only `h2`, the server accepts only `http/1.1` and requires a match
+    /// (bit 6 of the second payload byte, when the first byte means no other failure): the
+    /// server must refuse the handshake.
+    NoAlpn,
 }
 
 /// The name a [`MeantFailure::WrongHost`] client asks for.
@@ -361,7 +378,8 @@ struct Run<'a> {
     /// The streams' own buffers (second payload byte): bit 0, writes buffered up to 4 KiB
     /// (`output_buffer_size`) and flushed before the close; bit 1, reads through `BufRead`,
     /// with bit 2 a 1 KiB input buffer instead of the default 16 KiB; bits 3 to 5 pick the
-    /// signature algorithms ([`SIGALG_CHOICES`]).
+    /// signature algorithms ([`SIGALG_CHOICES`]); bit 6 is [`MeantFailure::NoAlpn`], bit 7
+    /// makes KeyUpdates not ask the peer for its own.
     buffers: u8,
 }
 
@@ -415,6 +433,7 @@ pub fn transport_chaos(data: &[u8]) {
             1 => Some(MeantFailure::WrongHost),
             2 if !config.client_cert => Some(MeantFailure::NoClientCertificate),
             3 => Some(MeantFailure::NoCommonVersion),
+            _ if payload.get(1).is_some_and(|b| b & 0x40 != 0) => Some(MeantFailure::NoAlpn),
             _ => None,
         },
     };
@@ -467,7 +486,11 @@ fn connection(
         } else {
             config.sni.unwrap_or("localhost")
         })
-        .alpn_protocols(config.client_alpn);
+        .alpn_protocols(if run.meant_failure == Some(MeantFailure::NoAlpn) {
+            &["h2"]
+        } else {
+            config.client_alpn
+        });
     if let Some(session) = session {
         client = client.session(session);
     }
@@ -486,7 +509,12 @@ fn connection(
         .expect("client set-up");
     let server = ServerOptions::new()
         .context(server_ctx.clone())
-        .alpn_protocols(config.server_alpn)
+        .alpn_protocols(if run.meant_failure == Some(MeantFailure::NoAlpn) {
+            &["http/1.1"]
+        } else {
+            config.server_alpn
+        })
+        .alpn_required(run.meant_failure == Some(MeantFailure::NoAlpn))
         .input_buffer_size(input_buffer)
         .output_buffer_size(output_buffer)
         .start(ChaosTransport::from_bytes(server_end, run.server_script))
@@ -580,6 +608,7 @@ fn connection(
             phase: Phase::Handshake,
             writes_first: true,
             key_update: run.client_key_update,
+            key_update_requested: run.buffers & 0x80 == 0,
             buf_read,
             received: Vec::new(),
         },
@@ -589,6 +618,7 @@ fn connection(
             phase: Phase::Handshake,
             writes_first: false,
             key_update: run.server_key_update,
+            key_update_requested: run.buffers & 0x80 == 0,
             buf_read,
             received: Vec::new(),
         },
