@@ -3,7 +3,8 @@
 
 use super::reseed;
 use super::scenarios::{
-    build_server_context_with, client_context, server_context, Scenario, ServerKey, SCENARIOS,
+    build_server_context, build_server_context_with, client_context, server_context, Scenario,
+    ServerKey, SCENARIOS,
 };
 use super::CLIENT_SEED;
 use sslbridge::testing::{ChaosPlan, ChaosStats, ChaosTransport};
@@ -378,8 +379,9 @@ struct Run<'a> {
     /// The streams' own buffers (second payload byte): bit 0, writes buffered up to 4 KiB
     /// (`output_buffer_size`) and flushed before the close; bit 1, reads through `BufRead`,
     /// with bit 2 a 1 KiB input buffer instead of the default 16 KiB; bits 3 to 5 pick the
-    /// signature algorithms ([`SIGALG_CHOICES`]); bit 6 is [`MeantFailure::NoAlpn`], bit 7
-    /// makes KeyUpdates not ask the peer for its own.
+    /// signature algorithms ([`SIGALG_CHOICES`]); bit 6 is [`MeantFailure::NoAlpn`]; bit 7
+    /// makes KeyUpdates not ask the peer for its own and, in a run that resumes, gives the
+    /// server a session cache instead of tickets (a server context made for the run).
     buffers: u8,
 }
 
@@ -389,9 +391,9 @@ struct Run<'a> {
 /// length is at most 63: bit 6 of each length byte makes the client or the server request a
 /// TLS 1.3 KeyUpdate after the handshake; bit 7 of the client's makes a TLS 1.3 client offer
 /// OpenSSL's default groups, with the hybrid `X25519MLKEM768` key share (otherwise it offers
-/// X25519 first, one key share); bit 7 of the server's gives the server session tickets and
-/// runs a second connection, over fresh pipes under the same scripts, that resumes the
-/// first's session. The configuration byte divided by the number of configurations picks the
+/// X25519 first, one key share); bit 7 of the server's gives the server session tickets (or
+/// a session cache, see [`Run::buffers`]) and runs a second connection, over fresh pipes
+/// under the same scripts, that resumes the first's session. The configuration byte divided by the number of configurations picks the
 /// client's groups ([`GROUP_CHOICES`]) and a cipher ([`CIPHER_CHOICES`]). The payload is sent
 /// whole, and its first two bytes choose more: [`record_options`] and a [`MeantFailure`] (top
 /// two bits), then the streams' buffers and the signature algorithms ([`SIGALG_CHOICES`]).
@@ -439,12 +441,21 @@ pub fn transport_chaos(data: &[u8]) {
     };
 
     let contexts = &chaos_contexts()[index];
+    // A server that resumes from its session cache (no tickets) holds state: it is made for
+    // this run alone, before the reseed (making a context draws random bytes).
+    let stateful = (resume && run.buffers & 0x80 != 0).then(|| {
+        build_server_context(&Scenario {
+            resume: true,
+            ..*config
+        })
+        .expect("the chaos server context (session cache)")
+    });
     reseed(CLIENT_SEED);
     let client_ctx = &contexts.client;
-    let server_ctx = if resume {
-        &contexts.server_tickets
-    } else {
-        &contexts.server
+    let server_ctx = match &stateful {
+        Some(ctx) => ctx,
+        None if resume => &contexts.server_tickets,
+        None => &contexts.server,
     };
     let Some(client) = connection(&run, client_ctx, server_ctx, None) else {
         return;
