@@ -363,6 +363,19 @@ fn write_chaos_seeds(dir: &Path) -> io::Result<()> {
         "resumption-tls12",
         chaos_options_input(2, (0, 0x80), [0, 0], body),
     ));
+    // Bit 7 of the second option byte: the server resumes from its session cache instead.
+    seeds.push((
+        "resumption-session-cache-tls13",
+        chaos_options_input(0, (0, 0x80), [0, 0x80], body),
+    ));
+    seeds.push((
+        "resumption-session-cache-tls12",
+        chaos_options_input(2, (0, 0x80), [0, 0x80], body),
+    ));
+    seeds.push((
+        "alpn-mismatch",
+        chaos_options_input(1, (0, 0), [0, 0x40], body),
+    ));
     seeds.push((
         "resumption-tls12-rsa-key-update-would-block",
         chaos_options_input(10, (0xc0, 0xc0), [0, 0], body),
