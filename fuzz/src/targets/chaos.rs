@@ -393,10 +393,11 @@ struct Run<'a> {
 /// OpenSSL's default groups, with the hybrid `X25519MLKEM768` key share (otherwise it offers
 /// X25519 first, one key share); bit 7 of the server's gives the server session tickets (or
 /// a session cache, see [`Run::buffers`]) and runs a second connection, over fresh pipes
-/// under the same scripts, that resumes the first's session. The configuration byte divided by the number of configurations picks the
-/// client's groups ([`GROUP_CHOICES`]) and a cipher ([`CIPHER_CHOICES`]). The payload is sent
-/// whole, and its first two bytes choose more: [`record_options`] and a [`MeantFailure`] (top
-/// two bits), then the streams' buffers and the signature algorithms ([`SIGALG_CHOICES`]).
+/// under the same scripts, that resumes the first's session. The configuration byte divided
+/// by the number of configurations picks the client's groups ([`GROUP_CHOICES`]) and a cipher
+/// ([`CIPHER_CHOICES`]). The payload is sent whole, and its first two bytes choose more:
+/// [`record_options`] and a [`MeantFailure`] (top two bits), then the streams' buffers, the
+/// signature algorithms ([`SIGALG_CHOICES`]) and more (see [`Run::buffers`]).
 ///
 /// Asserts that the payload reaches the server once and in order and comes back the same
 /// way, that any failure is an error a script injected (with that `io::ErrorKind`, or an
