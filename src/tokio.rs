@@ -171,6 +171,20 @@ impl<S: AsyncRead + Unpin> Read for AsyncTransport<S> {
     }
 }
 
+// SAFETY: `ReadBuf` only reports as filled what `poll_read` initialised, within `buf`.
+unsafe impl<S: AsyncRead + AsyncWrite + Unpin> crate::transport::ReadUninit for AsyncTransport<S> {
+    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        self.poll_with(|s, cx| {
+            let mut buf = ReadBuf::uninit(buf);
+            match s.poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+    }
+}
+
 impl<S: AsyncWrite + Unpin> Write for AsyncTransport<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.poll_with(|s, cx| s.poll_write(cx, buf))
@@ -423,6 +437,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
+    // tokio reads take uninitialised memory: the read-ahead buffer is never zeroed.
+    stream.read_uninit();
     // Drop has no task context to flush with: the async stream's buffered output must be
     // flushed (or the stream shut down) before it is dropped.
     stream.set_flush_on_drop(false);
