@@ -106,6 +106,7 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
     .collect();
     // Each (transport, shape) group runs its stacks in interleaved rounds, so a burst of
     // load from elsewhere on the machine hits all of them alike; the median round counts.
+    // Round i of every stack is its i-th run, whatever the order within the round.
     let amount = ctx.amount;
     for (wire, stacks) in &bulk_plan {
         for shape in SHAPES {
@@ -119,11 +120,13 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
                 .collect();
             let mut rounds: Vec<Vec<measure::BulkFigure>> =
                 names.iter().map(|_| Vec::new()).collect();
-            for _ in 0..plan.rounds {
+            for round in 0..plan.rounds {
                 if measure_limit && *wire == Wire::Duplex && !names.is_empty() {
                     limit_samples.push(measure::seal_limit(plan.limit)?);
                 }
-                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
+                for ((stack, name), figs) in
+                    crate::in_turn(names.iter().zip(rounds.iter_mut()), round)
+                {
                     let fig = measure::bulk(configs, *stack, *wire, shape, amount)
                         .map_err(|e| format!("{name}: {e}"))?;
                     let (sender, receiver) = fig.cpu_per_mb();
