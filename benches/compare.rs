@@ -208,6 +208,15 @@ fn fmt_int(x: f64) -> String {
     }
 }
 
+/// `items` in round `round`'s order: each round starts one further along, so no row always
+/// runs first (right after the previous group) or after the same neighbour.
+fn in_turn<T>(items: impl IntoIterator<Item = T>, round: usize) -> Vec<T> {
+    let mut items: Vec<T> = items.into_iter().collect();
+    let len = items.len().max(1);
+    items.rotate_left(round % len);
+    items
+}
+
 /// The median element by `key` (the lower median for an even count).
 fn median_by<T>(mut items: Vec<T>, key: impl Fn(&T) -> f64) -> Option<T> {
     items.sort_by(|a, b| key(a).total_cmp(&key(b)));

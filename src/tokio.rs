@@ -171,6 +171,20 @@ impl<S: AsyncRead + Unpin> Read for AsyncTransport<S> {
     }
 }
 
+// SAFETY: `ReadBuf` only reports as filled what `poll_read` initialised, within `buf`.
+unsafe impl<S: AsyncRead + AsyncWrite + Unpin> crate::transport::ReadUninit for AsyncTransport<S> {
+    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> io::Result<usize> {
+        self.poll_with(|s, cx| {
+            let mut buf = ReadBuf::uninit(buf);
+            match s.poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+    }
+}
+
 impl<S: AsyncWrite + Unpin> Write for AsyncTransport<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.poll_with(|s, cx| s.poll_write(cx, buf))
@@ -225,11 +239,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::DerefMut for Polling<'_, S> {
     }
 }
 
-/// `Ok(v)` is ready, `WouldBlock` is pending, any other error is ready.
-fn ready<T>(result: io::Result<T>) -> Poll<io::Result<T>> {
+/// `Ok(v)` is ready, "would block" is pending (no `io::Error` is made for it), any other
+/// error is ready.
+fn ready<T>(result: Result<T, Error>) -> Poll<io::Result<T>> {
     match result {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
-        other => Poll::Ready(other),
+        Err(e) if e.is_would_block() => Poll::Pending,
+        other => Poll::Ready(other.map_err(io::Error::from)),
     }
 }
 
@@ -325,7 +340,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslStream<S> {
         let this = self.get_mut();
         // OpenSSL gets an initialised slice: `initialize_unfilled` zeroes only the part of
         // the buffer never initialised before, so a reused buffer costs nothing.
-        let result = this.polling(cx).read(buf.initialize_unfilled());
+        let result = this.polling(cx).read_plaintext(buf.initialize_unfilled());
         ready(result).map_ok(|n| {
             if n == 0 {
                 this.peer_closed = true;
@@ -344,7 +359,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslStream<S> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        ready(self.get_mut().polling(cx).write(buf))
+        ready(self.get_mut().polling(cx).write_plaintext(buf))
     }
 
     /// Gathers the slices into one record (see the blocking stream's `write_vectored`).
@@ -353,7 +368,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslStream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        ready(self.get_mut().polling(cx).write_vectored(bufs))
+        ready(self.get_mut().polling(cx).write_plaintext_vectored(bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -361,7 +376,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready(self.get_mut().polling(cx).flush())
+        ready(self.get_mut().polling(cx).flush_plaintext())
     }
 
     /// Sends close_notify ([`crate::SslStream::shutdown`], once, however often this is
@@ -422,6 +437,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut stream = stream;
+    // tokio reads take uninitialised memory: the read-ahead buffer is never zeroed.
+    stream.read_uninit();
     // Drop has no task context to flush with: the async stream's buffered output must be
     // flushed (or the stream shut down) before it is dropped.
     stream.set_flush_on_drop(false);

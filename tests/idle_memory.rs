@@ -11,123 +11,18 @@ mod common;
 
 use common::*;
 use sslbridge::{SslStream, Transport};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
-use std::os::raw::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::thread;
 
-struct Counting;
-
-static RUST_LIVE: AtomicI64 = AtomicI64::new(0);
-static OPENSSL_LIVE: AtomicI64 = AtomicI64::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a side
-// effect that never touches the memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        RUST_LIVE.fetch_add(layout.size() as i64, Relaxed);
-        // SAFETY: forwarded with the caller's own (valid) layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        RUST_LIVE.fetch_add(layout.size() as i64, Relaxed);
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        RUST_LIVE.fetch_sub(layout.size() as i64, Relaxed);
-        // SAFETY: ptr came from System with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        RUST_LIVE.fetch_add(new_size as i64 - layout.size() as i64, Relaxed);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/heap_counters.rs"]
+mod heap_counters;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// In front of each OpenSSL allocation: its size, for `free`.
-const HEADER: usize = 16;
-
-fn openssl_layout(size: usize) -> Layout {
-    Layout::from_size_align(size + HEADER, HEADER).expect("allocation size")
-}
-
-unsafe extern "C" fn ossl_malloc(size: usize, _: *const c_char, _: c_int) -> *mut c_void {
-    // SAFETY: the layout has a non-zero size (the header).
-    let base = unsafe { System.alloc(openssl_layout(size)) };
-    if base.is_null() {
-        return base.cast();
-    }
-    OPENSSL_LIVE.fetch_add(size as i64, Relaxed);
-    // SAFETY: base is a fresh block of HEADER + size bytes, aligned to 16.
-    unsafe {
-        base.cast::<usize>().write(size);
-        base.add(HEADER).cast()
-    }
-}
-
-unsafe extern "C" fn ossl_free(ptr: *mut c_void, _: *const c_char, _: c_int) {
-    if ptr.is_null() {
-        return;
-    }
-    // SAFETY: ptr came from ossl_malloc/ossl_realloc: its size sits HEADER bytes before it.
-    unsafe {
-        let base = ptr.cast::<u8>().sub(HEADER);
-        let size = base.cast::<usize>().read();
-        OPENSSL_LIVE.fetch_sub(size as i64, Relaxed);
-        System.dealloc(base, openssl_layout(size));
-    }
-}
-
-unsafe extern "C" fn ossl_realloc(
-    ptr: *mut c_void,
-    size: usize,
-    file: *const c_char,
-    line: c_int,
-) -> *mut c_void {
-    if ptr.is_null() {
-        // SAFETY: a plain allocation.
-        return unsafe { ossl_malloc(size, file, line) };
-    }
-    if size == 0 {
-        // SAFETY: ptr is one of ours.
-        unsafe { ossl_free(ptr, file, line) };
-        return std::ptr::null_mut();
-    }
-    // SAFETY: ptr is one of ours (size header in front); System.realloc keeps the alignment.
-    unsafe {
-        let base = ptr.cast::<u8>().sub(HEADER);
-        let old = base.cast::<usize>().read();
-        let new_base = System.realloc(base, openssl_layout(old), size + HEADER);
-        if new_base.is_null() {
-            return std::ptr::null_mut();
-        }
-        OPENSSL_LIVE.fetch_add(size as i64 - old as i64, Relaxed);
-        new_base.cast::<usize>().write(size);
-        new_base.add(HEADER).cast()
-    }
-}
-
-type MallocFn = unsafe extern "C" fn(usize, *const c_char, c_int) -> *mut c_void;
-type ReallocFn = unsafe extern "C" fn(*mut c_void, usize, *const c_char, c_int) -> *mut c_void;
-type FreeFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int);
-
-extern "C" {
-    fn CRYPTO_set_mem_functions(
-        m: Option<MallocFn>,
-        r: Option<ReallocFn>,
-        f: Option<FreeFn>,
-    ) -> c_int;
-}
+static ALLOC: heap_counters::CountingAlloc = heap_counters::CountingAlloc;
 
 /// Live heap bytes, Rust's and OpenSSL's.
 fn live() -> i64 {
-    RUST_LIVE.load(Relaxed) + OPENSSL_LIVE.load(Relaxed)
+    heap_counters::live().bytes()
 }
 
 const PAIRS: usize = 16;
@@ -222,14 +117,10 @@ const RECORD_BUFFER: i64 = 16 * 1024 + 5 + 256;
 
 #[test]
 fn an_idle_pair_gives_its_buffers_back_after_moving_data() {
-    // SAFETY: the three functions form a consistent allocator for the whole process. It
-    // refuses (returns 0) if OpenSSL has allocated already: nothing has run before this test.
-    let hooked =
-        unsafe { CRYPTO_set_mem_functions(Some(ossl_malloc), Some(ossl_realloc), Some(ossl_free)) };
-    assert_eq!(
-        hooked, 1,
-        "OpenSSL allocated before the test could count it"
-    );
+    // OpenSSL accepts the counting allocator only if it has allocated nothing yet: nothing has
+    // run before this test.
+    heap_counters::install_openssl_counters().expect("OpenSSL allocated before the test");
+    heap_counters::start_counting();
 
     // Warm up: one-time state (providers, error strings, the fixture's keys and contexts).
     let _ = measure(duplex_pipes(), Mode::CustomBio, true);

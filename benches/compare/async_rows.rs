@@ -37,8 +37,10 @@ pub fn section(ctx: &Ctx) -> Result<serde_json::Value, BoxError> {
                 .filter(|(_, name)| wanted(name))
                 .collect();
             let mut rounds: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
-            for _ in 0..plan.rounds {
-                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
+            for round in 0..plan.rounds {
+                for ((stack, name), figs) in
+                    crate::in_turn(names.iter().zip(rounds.iter_mut()), round)
+                {
                     let fig = asynch::bulk(&rt, configs, *stack, wire, shape, amount)
                         .map_err(|e| format!("{name}: {e}"))?;
                     eprintln!(
@@ -79,8 +81,8 @@ pub fn section(ctx: &Ctx) -> Result<serde_json::Value, BoxError> {
             }
         }
     }
-    for _ in 0..plan.rounds {
-        for (stack, wire, resumed, name, count, figs) in hs_jobs.iter_mut() {
+    for round in 0..plan.rounds {
+        for (stack, wire, resumed, name, count, figs) in crate::in_turn(hs_jobs.iter_mut(), round) {
             let fig = asynch::handshakes(&rt, configs, *stack, *wire, *resumed, *count)
                 .map_err(|e| format!("{name}: {e}"))?;
             eprintln!("{name}: {:.0}/s ({})", fig.per_second(), fig.negotiated);

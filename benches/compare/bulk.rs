@@ -34,6 +34,30 @@ impl Bulk {
             .find(|r| r.stack == stack && r.wire == wire && r.shape == shape)
             .map(|r| r.fig.mbps())
     }
+
+    /// `row`'s MB/s ÷ `other`'s, round by round (the rounds of a group are interleaved, so
+    /// round i of both ran at about the same time): how far the machine's noise moves the
+    /// ratio.
+    pub fn round_ratios(&self, row: &BulkRow, other: Stack) -> Option<Vec<f64>> {
+        let theirs = self
+            .rows
+            .iter()
+            .find(|r| r.stack == other && r.wire == row.wire && r.shape == row.shape)?;
+        Some(
+            row.rounds
+                .iter()
+                .zip(&theirs.rounds)
+                .map(|(a, b)| a / b)
+                .collect(),
+        )
+    }
+}
+
+/// The smallest and largest of `xs`.
+pub fn min_max(xs: &[f64]) -> Option<(f64, f64)> {
+    let min = xs.iter().copied().reduce(f64::min)?;
+    let max = xs.iter().copied().reduce(f64::max)?;
+    Some((min, max))
 }
 
 /// Runs the bulk rows (and the limit) and prints their tables.
@@ -82,6 +106,7 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
     .collect();
     // Each (transport, shape) group runs its stacks in interleaved rounds, so a burst of
     // load from elsewhere on the machine hits all of them alike; the median round counts.
+    // Round i of every stack is its i-th run, whatever the order within the round.
     let amount = ctx.amount;
     for (wire, stacks) in &bulk_plan {
         for shape in SHAPES {
@@ -95,11 +120,13 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
                 .collect();
             let mut rounds: Vec<Vec<measure::BulkFigure>> =
                 names.iter().map(|_| Vec::new()).collect();
-            for _ in 0..plan.rounds {
+            for round in 0..plan.rounds {
                 if measure_limit && *wire == Wire::Duplex && !names.is_empty() {
                     limit_samples.push(measure::seal_limit(plan.limit)?);
                 }
-                for ((stack, name), figs) in names.iter().zip(rounds.iter_mut()) {
+                for ((stack, name), figs) in
+                    crate::in_turn(names.iter().zip(rounds.iter_mut()), round)
+                {
                     let fig = measure::bulk(configs, *stack, *wire, shape, amount)
                         .map_err(|e| format!("{name}: {e}"))?;
                     let (sender, receiver) = fig.cpu_per_mb();
@@ -135,21 +162,22 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
             limit_samples.len()
         );
     }
-    let bulk_of = |stack: Stack, wire: Wire, shape: Shape| {
-        bulk_rows
-            .iter()
-            .find(|r| r.stack == stack && r.wire == wire && r.shape == shape)
-            .map(|r| r.fig.mbps())
+    let bulk = Bulk {
+        rows: bulk_rows,
+        limit,
+        limit_samples,
+        json: Vec::new(),
     };
+    let bulk_of = |stack: Stack, wire: Wire, shape: Shape| bulk.of(stack, wire, shape);
     let mut bulk_json = Vec::new();
-    if !bulk_rows.is_empty() {
+    if !bulk.rows.is_empty() {
         println!("## Bulk transfer, client thread → server thread\n");
         println!(
-            "| stack | transport | messages | MB/s | × rust-openssl | × rustls | × limit | \
-             CPU µs/MB sender + receiver | messages per read |"
+            "| stack | transport | messages | MB/s | × rust-openssl | × rust-openssl by round \
+             | × rustls | × limit | CPU µs/MB sender + receiver | messages per read |"
         );
-        println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for r in &bulk_rows {
+        println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for r in &bulk.rows {
             let mbps = r.fig.mbps();
             let vs_ossl = ratio(mbps, bulk_of(Stack::OpenSsl, r.wire, r.shape));
             let vs_rustls = ratio(mbps, bulk_of(Stack::Rustls, r.wire, r.shape));
@@ -157,8 +185,13 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
             let (cpu_sender, cpu_receiver) = r.fig.cpu_per_mb();
             let per_read =
                 r.fig.bytes as f64 / r.shape.message() as f64 / r.fig.reads.max(1) as f64;
+            let by_round = bulk.round_ratios(r, Stack::OpenSsl);
+            let spread = match by_round.as_deref().and_then(min_max) {
+                Some((lo, hi)) if r.stack != Stack::OpenSsl => format!("{lo:.2}–{hi:.2}"),
+                _ => "—".into(),
+            };
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} + {} | {per_read:.1} |",
+                "| {} | {} | {} | {} | {} | {spread} | {} | {} | {} + {} | {per_read:.1} |",
                 stack_label(r.stack, r.wire),
                 r.wire.name(),
                 r.shape.label(),
@@ -185,6 +218,7 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
                 "reads": r.fig.reads,
                 "rounds_mb_per_s": r.rounds,
                 "ratio_to_rust_openssl": vs_ossl,
+                "round_ratios_to_rust_openssl": by_round,
                 "ratio_to_rustls": vs_rustls,
                 "ratio_to_limit": vs_limit,
             }));
@@ -194,14 +228,14 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
              system) of the sending and the receiving thread per 10^6 bytes of plaintext; on a \
              loaded machine, where both threads share the cores with other work, throughput \
              follows their sum. Messages per read: the receiver's messages per `read` call \
-             that returned data.\n"
+             that returned data. × rust-openssl by round: the lowest and highest ratio of one \
+             round to rust-openssl's round run next to it; a row is behind only where even \
+             the highest is below 1.\n"
         );
     }
 
     Ok(Bulk {
-        rows: bulk_rows,
-        limit,
-        limit_samples,
         json: bulk_json,
+        ..bulk
     })
 }

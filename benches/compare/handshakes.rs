@@ -81,8 +81,9 @@ pub fn section(ctx: &Ctx) -> Result<Handshakes, BoxError> {
         };
         hs_jobs.push((stack, resumed, groups, name, cfg, count, Vec::new()));
     }
-    for _ in 0..plan.rounds {
-        for (stack, resumed, _, name, cfg, count, figs) in hs_jobs.iter_mut() {
+    for round in 0..plan.rounds {
+        for (stack, resumed, _, name, cfg, count, figs) in crate::in_turn(hs_jobs.iter_mut(), round)
+        {
             let fig = measure::handshakes(cfg, *stack, *resumed, *count)
                 .map_err(|e| format!("{name}: {e}"))?;
             eprintln!("{name}: {:.0}/s ({})", fig.per_second(), fig.negotiated);

@@ -12,166 +12,16 @@
 use crate::measure::Wire;
 use crate::stacks::{BoxError, Configs, Groups, Material, Stack};
 use sslbridge::Transport;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Read, Write};
-use std::os::raw::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 
-/// Counts live Rust-heap bytes while [`COUNTING`] is on (only in a memory child).
-pub struct CountingAlloc;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static RUST_LIVE: AtomicI64 = AtomicI64::new(0);
-static RUST_ALLOCS: AtomicU64 = AtomicU64::new(0);
-static OPENSSL_LIVE: AtomicI64 = AtomicI64::new(0);
-static OPENSSL_ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-fn counted() -> bool {
-    COUNTING.load(Relaxed)
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counters are
-// side effects that never touch the memory.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counted() {
-            RUST_LIVE.fetch_add(layout.size() as i64, Relaxed);
-            RUST_ALLOCS.fetch_add(1, Relaxed);
-        }
-        // SAFETY: forwarded with the caller's own (valid) layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if counted() {
-            RUST_LIVE.fetch_add(layout.size() as i64, Relaxed);
-            RUST_ALLOCS.fetch_add(1, Relaxed);
-        }
-        // SAFETY: forwarded with the caller's own (valid) layout.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if counted() {
-            RUST_LIVE.fetch_sub(layout.size() as i64, Relaxed);
-        }
-        // SAFETY: ptr was allocated by System with this layout (every path above forwards).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counted() {
-            RUST_LIVE.fetch_add(new_size as i64 - layout.size() as i64, Relaxed);
-        }
-        // SAFETY: forwarded unchanged; ptr/layout came from this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// A header in front of each OpenSSL allocation remembers its size for `free`.
-const HEADER: usize = 16;
-
-fn openssl_layout(size: usize) -> Option<Layout> {
-    Layout::from_size_align(size.checked_add(HEADER)?, HEADER).ok()
-}
-
-unsafe extern "C" fn ossl_malloc(size: usize, _file: *const c_char, _line: c_int) -> *mut c_void {
-    let Some(layout) = openssl_layout(size) else {
-        return std::ptr::null_mut();
-    };
-    // SAFETY: the layout has a non-zero size (the header).
-    let base = unsafe { System.alloc(layout) };
-    if base.is_null() {
-        return base.cast();
-    }
-    OPENSSL_LIVE.fetch_add(size as i64, Relaxed);
-    OPENSSL_ALLOCS.fetch_add(1, Relaxed);
-    // SAFETY: base is a fresh block of HEADER + size bytes aligned to 16.
-    unsafe {
-        base.cast::<usize>().write(size);
-        base.add(HEADER).cast()
-    }
-}
-
-unsafe extern "C" fn ossl_free(ptr: *mut c_void, _file: *const c_char, _line: c_int) {
-    if ptr.is_null() {
-        return;
-    }
-    // SAFETY: ptr came from ossl_malloc/ossl_realloc, so a size header sits HEADER bytes
-    // before it, and the block was allocated with openssl_layout(size).
-    unsafe {
-        let base = ptr.cast::<u8>().sub(HEADER);
-        let size = base.cast::<usize>().read();
-        OPENSSL_LIVE.fetch_sub(size as i64, Relaxed);
-        System.dealloc(
-            base,
-            openssl_layout(size).expect("layout was valid at allocation"),
-        );
-    }
-}
-
-unsafe extern "C" fn ossl_realloc(
-    ptr: *mut c_void,
-    size: usize,
-    file: *const c_char,
-    line: c_int,
-) -> *mut c_void {
-    if ptr.is_null() {
-        // SAFETY: plain allocation.
-        return unsafe { ossl_malloc(size, file, line) };
-    }
-    if size == 0 {
-        // SAFETY: ptr is one of ours.
-        unsafe { ossl_free(ptr, file, line) };
-        return std::ptr::null_mut();
-    }
-    let Some(new_layout) = openssl_layout(size) else {
-        return std::ptr::null_mut();
-    };
-    // SAFETY: ptr came from ossl_malloc/ossl_realloc (header in front, allocated with
-    // openssl_layout(old)); System.realloc keeps the alignment of the old layout.
-    unsafe {
-        let base = ptr.cast::<u8>().sub(HEADER);
-        let old = base.cast::<usize>().read();
-        let old_layout = openssl_layout(old).expect("layout was valid at allocation");
-        let new_base = System.realloc(base, old_layout, new_layout.size());
-        if new_base.is_null() {
-            return std::ptr::null_mut();
-        }
-        OPENSSL_LIVE.fetch_add(size as i64 - old as i64, Relaxed);
-        new_base.cast::<usize>().write(size);
-        new_base.add(HEADER).cast()
-    }
-}
-
-type MallocFn = unsafe extern "C" fn(usize, *const c_char, c_int) -> *mut c_void;
-type ReallocFn = unsafe extern "C" fn(*mut c_void, usize, *const c_char, c_int) -> *mut c_void;
-type FreeFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int);
-
-extern "C" {
-    fn CRYPTO_set_mem_functions(
-        m: Option<MallocFn>,
-        r: Option<ReallocFn>,
-        f: Option<FreeFn>,
-    ) -> c_int;
-}
+#[path = "../../tests/support/heap_counters.rs"]
+mod heap_counters;
+use heap_counters::live;
+pub use heap_counters::CountingAlloc;
 
 /// Routes OpenSSL's allocations through the counters; must run before OpenSSL allocates.
 pub fn install_openssl_counters() -> Result<(), BoxError> {
-    // SAFETY: the three functions form a consistent allocator (each frees only what it
-    // allocated) and live for the whole process.
-    let ok =
-        unsafe { CRYPTO_set_mem_functions(Some(ossl_malloc), Some(ossl_realloc), Some(ossl_free)) };
-    if ok != 1 {
-        return Err("CRYPTO_set_mem_functions refused: OpenSSL had already allocated".into());
-    }
-    Ok(())
-}
-
-fn live() -> (i64, i64, u64, u64) {
-    (
-        OPENSSL_LIVE.load(Relaxed),
-        RUST_LIVE.load(Relaxed),
-        OPENSSL_ALLOCS.load(Relaxed),
-        RUST_ALLOCS.load(Relaxed),
-    )
+    Ok(heap_counters::install_openssl_counters()?)
 }
 
 /// What the pairs have done before they are counted, and over which transport.
@@ -262,7 +112,7 @@ fn child_over<T: Transport + Send + 'static>(
     pairs: usize,
     transports: Vec<(T, T)>,
 ) -> Result<(), BoxError> {
-    COUNTING.store(true, Relaxed);
+    heap_counters::start_counting();
     let mut transports = transports.into_iter();
     let material = Material::generate()?;
     let configs = std::sync::Arc::new(Configs::new(&material, Groups::X25519)?);
@@ -324,10 +174,10 @@ fn child_over<T: Transport + Send + 'static>(
         "stack": stack.name(),
         "scenario": scenario.name(),
         "pairs": pairs,
-        "openssl_bytes": after.0 - before.0,
-        "rust_bytes": after.1 - before.1,
-        "openssl_allocations": after.2 - before.2,
-        "rust_allocations": after.3 - before.3,
+        "openssl_bytes": after.openssl_bytes - before.openssl_bytes,
+        "rust_bytes": after.rust_bytes - before.rust_bytes,
+        "openssl_allocations": after.openssl_allocations - before.openssl_allocations,
+        "rust_allocations": after.rust_allocations - before.rust_allocations,
         "negotiated": negotiated,
         "fd_fast_path": fd_fast_path,
     });

@@ -2,7 +2,7 @@
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
 use super::record::{self, RecordCursor};
-use crate::transport::{MemoryPipe, Transport};
+use crate::transport::{MemoryPipe, ReadUninitFn, Transport};
 use std::any::Any;
 use std::io::{self, ErrorKind};
 
@@ -63,6 +63,9 @@ pub(crate) struct BioState {
     /// Reads must not wait: with nothing buffered they report "would block" instead of
     /// calling the transport (the stream reading beyond the bytes it already has).
     no_wait: bool,
+    /// The transport can read into uninitialised memory (set by the stream, which knows the
+    /// transport's type): fills then skip zeroing a fresh read-ahead buffer.
+    pub(crate) read_uninit: Option<ReadUninitFn>,
 }
 
 /// How many of the peer's first bytes are kept for error messages.
@@ -100,6 +103,7 @@ impl BioState {
             record: RecordCursor::default(),
             first_bytes: Vec::new(),
             no_wait: false,
+            read_uninit: None,
         }
     }
 
@@ -256,10 +260,29 @@ impl BioState {
                 Some(t) => t,
                 None => return Err(io::Error::new(ErrorKind::NotConnected, "no transport")),
             };
-            if self.read_ahead.len() < want {
-                self.read_ahead.resize(want, 0);
-            }
-            let result = transport.read(&mut self.read_ahead[..want]);
+            let result = match self.read_uninit {
+                Some(read_uninit) => {
+                    // Into the spare capacity: nothing to zero, and the length then covers
+                    // exactly what the transport initialised.
+                    self.read_ahead.clear();
+                    let spare = &mut self.read_ahead.spare_capacity_mut()[..want];
+                    // SAFETY: the stream set `read_uninit` for its own transport's type, and
+                    // this is that transport.
+                    let result = unsafe { read_uninit(transport, spare) };
+                    if let Ok(n) = result {
+                        // SAFETY: ReadUninit's contract: the first n (<= want <= capacity)
+                        // bytes are initialised now.
+                        unsafe { self.read_ahead.set_len(n.min(want)) };
+                    }
+                    result
+                }
+                None => {
+                    if self.read_ahead.len() < want {
+                        self.read_ahead.resize(want, 0);
+                    }
+                    transport.read(&mut self.read_ahead[..want])
+                }
+            };
             match result {
                 Ok(0) => {
                     self.stats.reads += 1;
@@ -458,6 +481,45 @@ mod tests {
         let moved = shared;
         assert_eq!(c_reads(held_by_c, 8).unwrap(), b"");
         assert_eq!(moved.get().stats.reads, 4);
+    }
+
+    /// A scripted transport that reads into uninitialised memory, as the async adapter does.
+    /// Each read writes only the bytes it returns, so Miri flags any use of the rest.
+    // SAFETY: read_uninit returns n <= buf.len() after initialising buf[..n].
+    unsafe impl crate::transport::ReadUninit for Scripted {
+        fn read_uninit(&mut self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+            let mut bytes = vec![0u8; buf.len()];
+            let n = self.read(&mut bytes)?;
+            for (slot, byte) in buf.iter_mut().zip(&bytes[..n]) {
+                slot.write(*byte);
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn fills_through_read_uninit_use_only_what_the_transport_wrote() {
+        let shared = SharedWithOpenSsl::new(BioState::new(
+            scripted(vec![
+                Step::Data(b"first fill".to_vec()),
+                Step::Data(b"second".to_vec()),
+            ]),
+            64,
+        ));
+        let held_by_c = shared.as_ptr();
+        // SAFETY: no reference to the state is live; the transport is a Scripted.
+        unsafe {
+            (*held_by_c).read_uninit = Some(crate::transport::read_uninit_as::<Scripted>);
+        }
+        assert_eq!(c_reads(held_by_c, 5).unwrap(), b"first");
+        assert_eq!(c_reads(held_by_c, 64).unwrap(), b" fill");
+        // Idle: the buffer is freed, and the next fill takes a fresh, never-zeroed one.
+        // SAFETY: as above; the callback has returned.
+        unsafe { (*held_by_c).release_if_empty() };
+        assert_eq!(c_reads(held_by_c, 64).unwrap(), b"second");
+        assert_eq!(c_reads(held_by_c, 64).unwrap(), b"");
+        assert_eq!(shared.get().stats.reads, 3);
+        assert!(shared.get().at_eof());
     }
 
     #[test]

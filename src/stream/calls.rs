@@ -202,8 +202,11 @@ impl<T> SslStream<T> {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
             unsafe { openssl_sys::SSL_read_ex(ssl, ptr.cast(), len, n) }
         };
-        let waiting = self.waiting();
-        self.prepare_read(waiting);
+        // (On the fd path nothing is prepared, so nothing needs asking.)
+        if !self.io.fd_fast_path {
+            let waiting = self.waiting();
+            self.prepare_read(waiting);
+        }
         let Some(mut filled) = self.drive(Operation::Read, call)? else {
             self.peer_closed = true;
             return Ok(0);

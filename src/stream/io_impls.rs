@@ -2,6 +2,7 @@
 //! input and output buffers.
 
 use super::{SslStream, MAX_RECORD_PLAINTEXT};
+use crate::error::Error;
 use crate::transport::Transport;
 use std::io::{self, BufRead, IoSlice, Read, Write};
 
@@ -10,13 +11,75 @@ impl<T: Transport> Read for SslStream<T> {
     /// (see "Reads, writes and memory" on [`SslStream`]); never waits once it has bytes.
     /// `Ok(0)` after the peer's close_notify.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_plaintext(buf).map_err(io::Error::from)
+    }
+}
+
+// The `Read` and `Write` methods as sslbridge errors: the async stream turns "would block"
+// into `Pending` without making (and dropping) an `io::Error` for it each time.
+impl<T: Transport> SslStream<T> {
+    pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         if self.input_pos < self.input_end {
             let n = buf.len().min(self.input_end - self.input_pos);
             buf[..n].copy_from_slice(&self.input[self.input_pos..self.input_pos + n]);
             self.input_pos += n;
             return Ok(n);
         }
-        self.ssl_read(buf).map_err(io::Error::from)
+        self.ssl_read(buf)
+    }
+
+    pub(crate) fn write_plaintext(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if self.output_capacity == 0 {
+            return self.write_unbuffered(buf);
+        }
+        if self.output.len() >= self.output_capacity {
+            self.flush_output()?;
+        }
+        let room = self.output_capacity - self.output.len();
+        let n = buf.len().min(room);
+        self.output.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    pub(crate) fn write_plaintext_vectored(
+        &mut self,
+        bufs: &[IoSlice<'_>],
+    ) -> Result<usize, Error> {
+        let mut nonempty = bufs.iter().filter(|b| !b.is_empty());
+        let Some(first) = nonempty.next() else {
+            return Ok(0);
+        };
+        if self.output_capacity == 0
+            && (first.len() >= MAX_RECORD_PLAINTEXT || nonempty.next().is_none())
+        {
+            return self.write_plaintext(first);
+        }
+        let limit = if self.output_capacity == 0 {
+            MAX_RECORD_PLAINTEXT
+        } else {
+            if self.output.len() >= self.output_capacity {
+                self.flush_output()?;
+            }
+            self.output_capacity - self.output.len()
+        };
+        let total: usize = bufs.iter().map(|b| b.len()).sum::<usize>().min(limit);
+        let mut gathered = Vec::with_capacity(total);
+        for b in bufs {
+            let room = total - gathered.len();
+            if room == 0 {
+                break;
+            }
+            gathered.extend_from_slice(&b[..b.len().min(room)]);
+        }
+        self.write_plaintext(&gathered)
+    }
+
+    pub(crate) fn flush_plaintext(&mut self) -> Result<(), Error> {
+        self.flush_output()?;
+        if self.ssl.is_null() || !self.handshake_done {
+            return Ok(());
+        }
+        self.flush_transport()
     }
 }
 
@@ -45,56 +108,17 @@ impl<T: Transport> BufRead for SslStream<T> {
 
 impl<T: Transport> Write for SslStream<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.output_capacity == 0 {
-            return self.write_unbuffered(buf).map_err(io::Error::from);
-        }
-        if self.output.len() >= self.output_capacity {
-            self.flush_output().map_err(io::Error::from)?;
-        }
-        let room = self.output_capacity - self.output.len();
-        let n = buf.len().min(room);
-        self.output.extend_from_slice(&buf[..n]);
-        Ok(n)
+        self.write_plaintext(buf).map_err(io::Error::from)
     }
 
     /// Gathers the slices (up to one maximal record, 16 KiB) into a single `SSL_write`: a
     /// header and a body become one record and one transport write, not two. (With an output
     /// buffer, they are copied into it.)
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut nonempty = bufs.iter().filter(|b| !b.is_empty());
-        let Some(first) = nonempty.next() else {
-            return Ok(0);
-        };
-        if self.output_capacity == 0
-            && (first.len() >= MAX_RECORD_PLAINTEXT || nonempty.next().is_none())
-        {
-            return self.write(first);
-        }
-        let limit = if self.output_capacity == 0 {
-            MAX_RECORD_PLAINTEXT
-        } else {
-            if self.output.len() >= self.output_capacity {
-                self.flush_output().map_err(io::Error::from)?;
-            }
-            self.output_capacity - self.output.len()
-        };
-        let total: usize = bufs.iter().map(|b| b.len()).sum::<usize>().min(limit);
-        let mut gathered = Vec::with_capacity(total);
-        for b in bufs {
-            let room = total - gathered.len();
-            if room == 0 {
-                break;
-            }
-            gathered.extend_from_slice(&b[..b.len().min(room)]);
-        }
-        self.write(&gathered)
+        self.write_plaintext_vectored(bufs).map_err(io::Error::from)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.flush_output().map_err(io::Error::from)?;
-        if self.ssl.is_null() || !self.handshake_done {
-            return Ok(());
-        }
-        self.flush_transport().map_err(io::Error::from)
+        self.flush_plaintext().map_err(io::Error::from)
     }
 }

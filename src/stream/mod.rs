@@ -302,6 +302,20 @@ impl<T> SslStream<T> {
 }
 
 impl<T> SslStream<T> {
+    /// Lets the custom BIO fill its read-ahead buffer through
+    /// [`ReadUninit`](crate::transport::ReadUninit), without zeroing it first.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the async adapter's
+    pub(crate) fn read_uninit(&mut self)
+    where
+        T: crate::transport::ReadUninit,
+    {
+        // The BIO's box holds exactly this stream's T (see get_mut), which is what
+        // read_uninit_as::<T> requires of the transport it is given.
+        self.conn.get_mut().bio.read_uninit = Some(crate::transport::read_uninit_as::<T>);
+    }
+}
+
+impl<T> SslStream<T> {
     fn ssl(&self) -> *mut SSL {
         self.ssl
     }

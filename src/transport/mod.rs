@@ -36,6 +36,38 @@ use std::any::TypeId;
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 
+/// A transport that can read into uninitialised memory, so the custom BIO's read-ahead
+/// buffer need not be zeroed before each fill (it is freed whenever the connection goes idle,
+/// and a fresh one would otherwise be zeroed every time). Crate-private: only the async
+/// adapter, whose tokio `ReadBuf` reads take uninitialised memory, has it.
+///
+/// # Safety
+/// `read_uninit` returns `Ok(n)` only with `n <= buf.len()` and `buf[..n]` initialised.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the async adapter is its only user
+pub(crate) unsafe trait ReadUninit: Transport {
+    fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> std::io::Result<usize>;
+}
+
+/// [`ReadUninit::read_uninit`] of a transport held as `dyn Transport`, as the BIO state
+/// keeps it (a plain function pointer: the state does not know the transport's type).
+pub(crate) type ReadUninitFn =
+    unsafe fn(&mut dyn Transport, &mut [std::mem::MaybeUninit<u8>]) -> std::io::Result<usize>;
+
+/// The [`ReadUninitFn`] for transports of type `T`.
+///
+/// # Safety
+/// `transport` is a `T` (the stream boxed exactly its `T`: see `SslStream::get_mut`).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) unsafe fn read_uninit_as<T: ReadUninit>(
+    transport: &mut dyn Transport,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> std::io::Result<usize> {
+    // SAFETY: per the contract the object behind the trait object is a T; the reference is
+    // derived from the caller's `&mut` and does not outlive it.
+    let t = unsafe { &mut *(transport as *mut dyn Transport).cast::<T>() };
+    t.read_uninit(buf)
+}
+
 /// Anything that moves bytes: every `Read + Write` value is a `Transport` automatically:
 /// owned or borrowed (`&mut TcpStream`, `&TcpStream`), `Send` or not (an `Rc`-based pipe),
 /// and so are `Box<dyn Transport>` and `Box<dyn Transport + Send>`. A stream over a transport
