@@ -417,8 +417,8 @@ pub fn transport_chaos(data: &[u8]) {
     let (hybrid, resume) = (at(1) & 0x80 != 0, at(2) & 0x80 != 0);
     let ciphers = match (config.version, config.key) {
         (Protocol::Tls1_3, _) => &CIPHER_CHOICES[0],
-        (_, ServerKey::Ecdsa) => &CIPHER_CHOICES[1],
-        (_, ServerKey::Rsa) => &CIPHER_CHOICES[2],
+        (_, ServerKey::Rsa | ServerKey::RsaPss) => &CIPHER_CHOICES[2],
+        (_, _) => &CIPHER_CHOICES[1],
     };
     let run = Run {
         config,

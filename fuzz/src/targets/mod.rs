@@ -74,6 +74,29 @@ pub mod keys {
     pub const CLIENT_CHAIN: &[u8] = include_bytes!("../../keys/client.pem");
     /// Its key.
     pub const CLIENT_KEY: &[u8] = include_bytes!("../../keys/client.key");
+
+    // Self-signed server certificates for `localhost`, `fuzz.example` and 127.0.0.1 (the
+    // scenarios that use them do not verify the server), made once with OpenSSL 3.0's
+    // `openssl req -x509 -newkey <type> -days 36500 -nodes -subj /CN=localhost -addext
+    // subjectAltName=…` (`rsa-pss -pkeyopt rsa_keygen_bits:2048`, `ec -pkeyopt
+    // ec_paramgen_curve:P-384`): `TestPki` makes only P-256 and RSA keys.
+
+    /// Ed25519.
+    pub const SERVER_ED25519_CHAIN: &[u8] = include_bytes!("../../keys/server-ed25519.pem");
+    /// Its key.
+    pub const SERVER_ED25519_KEY: &[u8] = include_bytes!("../../keys/server-ed25519.key");
+    /// Ed448.
+    pub const SERVER_ED448_CHAIN: &[u8] = include_bytes!("../../keys/server-ed448.pem");
+    /// Its key.
+    pub const SERVER_ED448_KEY: &[u8] = include_bytes!("../../keys/server-ed448.key");
+    /// RSA-PSS 2048 (a key restricted to PSS signatures).
+    pub const SERVER_RSA_PSS_CHAIN: &[u8] = include_bytes!("../../keys/server-rsa-pss.pem");
+    /// Its key.
+    pub const SERVER_RSA_PSS_KEY: &[u8] = include_bytes!("../../keys/server-rsa-pss.key");
+    /// ECDSA P-384.
+    pub const SERVER_ECDSA_P384_CHAIN: &[u8] = include_bytes!("../../keys/server-ecdsa-p384.pem");
+    /// Its key.
+    pub const SERVER_ECDSA_P384_KEY: &[u8] = include_bytes!("../../keys/server-ecdsa-p384.key");
 }
 
 /// Makes every scenario's contexts (once per process), then resets this thread's random

@@ -15,7 +15,21 @@ pub enum ServerKey {
     Ecdsa,
     /// RSA 2048.
     Rsa,
+    /// Ed25519 (self-signed).
+    Ed25519,
+    /// Ed448 (self-signed).
+    Ed448,
+    /// RSA-PSS 2048, a key that signs only with PSS (self-signed).
+    RsaPss,
+    /// ECDSA P-384 (self-signed).
+    EcdsaP384,
 }
+
+/// `SSL_OP_NO_EXTENDED_MASTER_SECRET` (OpenSSL 3.0+), for [`Scenario::client_options`]: not
+/// among sslbridge's named [`SslOptions`].
+pub const NO_EXTENDED_MASTER_SECRET: u64 = 1;
+/// `SSL_OP_NO_ENCRYPT_THEN_MAC`: TLS 1.2 CBC suites fall back to MAC-then-encrypt.
+pub const NO_ENCRYPT_THEN_MAC: u64 = 1 << 19;
 
 /// One recorded connection setup. The first byte of a `client_records` or `server_records`
 /// input picks the scenario (its low six bits, modulo the count) and how the replayed bytes
@@ -30,7 +44,8 @@ pub struct Scenario {
     pub ciphers: Option<&'static str>,
     /// TLS 1.3 suites, both sides.
     pub suites: Option<&'static str>,
-    /// Client groups (the first gets a key share).
+    /// Client groups (the first gets a key share). In TLS 1.2 they also limit the curves of
+    /// ECDSA certificates the client accepts, so they include the server certificate's.
     pub client_groups: Option<&'static str>,
     /// Server groups (a mismatch with the client's first makes a HelloRetryRequest).
     pub server_groups: Option<&'static str>,
@@ -46,6 +61,10 @@ pub struct Scenario {
     pub alpn_required: bool,
     /// The server requires a client certificate, and the client has one.
     pub client_cert: bool,
+    /// The client's certificate is the RSA one (`server-rsa`) instead of the ECDSA `client`.
+    pub client_cert_rsa: bool,
+    /// Raw `SSL_OP_*` bits the client sets besides [`SslOptions::ALL`].
+    pub client_options: u64,
     /// Two connections, the second resuming the first's session.
     pub resume: bool,
     /// The client verifies the server against the fixed CA and this hostname.
@@ -67,6 +86,8 @@ const BASE: Scenario = Scenario {
     server_alpn: &[],
     alpn_required: false,
     client_cert: false,
+    client_cert_rsa: false,
+    client_options: 0,
     resume: false,
     verify_hostname: None,
     truncate: false,
@@ -170,6 +191,109 @@ pub const SCENARIOS: &[Scenario] = &[
         verify_hostname: Some("wrong.example"),
         ..BASE
     },
+    // Added to reach further into OpenSSL's key exchanges, ciphers and signatures; appended,
+    // since `transport_chaos` and the corpora address scenarios by index.
+    Scenario {
+        name: "tls13-x448",
+        client_groups: Some("X448"),
+        server_groups: Some("X448"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-ffdhe2048",
+        client_groups: Some("ffdhe2048"),
+        server_groups: Some("ffdhe2048"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-aes256gcm-p384",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+        client_groups: Some("P-384:P-256"),
+        server_groups: Some("P-384"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-p521",
+        client_groups: Some("P-521"),
+        server_groups: Some("P-521"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-aes128ccm",
+        suites: Some("TLS_AES_128_CCM_SHA256"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-aes128cbc-sha",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES128-SHA"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-rsa-aes128cbc-sha-mac-then-encrypt-no-ems",
+        version: Protocol::Tls1_2,
+        ciphers: Some("AES128-SHA"),
+        key: ServerKey::Rsa,
+        client_options: NO_EXTENDED_MASTER_SECRET | NO_ENCRYPT_THEN_MAC,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-aes256cbc-sha384-mac-then-encrypt",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES256-SHA384"),
+        client_options: NO_ENCRYPT_THEN_MAC,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-client-cert-rsa",
+        client_cert: true,
+        client_cert_rsa: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-rsa-chacha20-client-cert-rsa",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-RSA-CHACHA20-POLY1305"),
+        key: ServerKey::Rsa,
+        client_cert: true,
+        client_cert_rsa: true,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-aes128gcm-sect571r1",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES128-GCM-SHA256"),
+        client_groups: Some("sect571r1:P-256"),
+        server_groups: Some("sect571r1"),
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-ed25519",
+        key: ServerKey::Ed25519,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ed448-aes256gcm",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+        key: ServerKey::Ed448,
+        ..BASE
+    },
+    Scenario {
+        name: "tls13-rsa-pss-key",
+        key: ServerKey::RsaPss,
+        ..BASE
+    },
+    Scenario {
+        name: "tls12-ecdhe-ecdsa-p384-brainpool",
+        version: Protocol::Tls1_2,
+        ciphers: Some("ECDHE-ECDSA-AES256-GCM-SHA384"),
+        key: ServerKey::EcdsaP384,
+        client_groups: Some("brainpoolP512r1:P-384"),
+        server_groups: Some("brainpoolP512r1"),
+        ..BASE
+    },
 ];
 
 /// Splits a recorded input into (scenario, chunk limit, one flight per connection).
@@ -228,14 +352,18 @@ fn context_builder(s: &Scenario) -> sslbridge::ContextBuilder {
 /// Builds the client's context for `s`: the client certificate is in the context, so each
 /// run does not parse its key again.
 pub fn build_client_context(s: &Scenario) -> Result<Context, Error> {
-    let mut b = context_builder(s);
+    let mut b =
+        context_builder(s).options(SslOptions::ALL | SslOptions::from_bits(s.client_options));
     if let Some(g) = s.client_groups {
         b = b.groups(g);
     }
     if s.client_cert {
-        b = b
-            .certificate_chain_pem(keys::CLIENT_CHAIN)
-            .private_key_pem(keys::CLIENT_KEY);
+        let (chain, key) = if s.client_cert_rsa {
+            (keys::SERVER_RSA_CHAIN, keys::SERVER_RSA_KEY)
+        } else {
+            (keys::CLIENT_CHAIN, keys::CLIENT_KEY)
+        };
+        b = b.certificate_chain_pem(chain).private_key_pem(key);
     }
     b.build()
 }
@@ -255,6 +383,10 @@ pub fn build_server_context_with(s: &Scenario, tickets: bool) -> Result<Context,
     let (chain, key) = match s.key {
         ServerKey::Ecdsa => (keys::SERVER_ECDSA_CHAIN, keys::SERVER_ECDSA_KEY),
         ServerKey::Rsa => (keys::SERVER_RSA_CHAIN, keys::SERVER_RSA_KEY),
+        ServerKey::Ed25519 => (keys::SERVER_ED25519_CHAIN, keys::SERVER_ED25519_KEY),
+        ServerKey::Ed448 => (keys::SERVER_ED448_CHAIN, keys::SERVER_ED448_KEY),
+        ServerKey::RsaPss => (keys::SERVER_RSA_PSS_CHAIN, keys::SERVER_RSA_PSS_KEY),
+        ServerKey::EcdsaP384 => (keys::SERVER_ECDSA_P384_CHAIN, keys::SERVER_ECDSA_P384_KEY),
     };
     let mut b = context_builder(s)
         .certificate_chain_pem(chain)
