@@ -9,7 +9,8 @@
 # `cov:` once the corpus is loaded (INITED), which does not depend on the load.
 #
 #   scripts/fuzz-measure.sh [seconds] [target…]      (FUZZ_DIR=<dir> to measure another checkout;
-#                                                     NICE=<n> instead of 19)
+#                                                     NICE=<n> instead of 19; FLAGS="<libFuzzer
+#                                                     flags>" added to the command line)
 set -euo pipefail
 cd "${FUZZ_DIR:-$(dirname "$0")/../fuzz}"
 seconds="${1:-60}"
@@ -20,6 +21,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 nice -n 19 cargo +nightly fuzz build >/dev/null 2>&1
 bin=target/x86_64-unknown-linux-gnu/release
+read -ra flags <<<"${FLAGS:-}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), ${seconds}s per target, load: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -31,7 +33,7 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_odr_violation=0" \
     /usr/bin/time -f 'CPU %U %S' -o "$scratch/$t.time" \
     nice -n "${NICE:-19}" "$bin/$t" -artifact_prefix="$scratch/" "$scratch/$t" "corpus/$t" \
-    -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 "${flags[@]}" \
     >"$log" 2>&1 || { tail -n 40 "$log" >&2; echo "$t failed" >&2; }
   inited=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$log" | sed -E 's/.* cov: ([0-9]+).*/\1/' || true)
   last=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -n 1)

@@ -1,6 +1,3 @@
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use sslbridge_fuzz::targets;
-
-fuzz_target!(init: targets::init(), |data: &[u8]| targets::run(targets::client_records, data));
+sslbridge_fuzz::sslbridge_fuzz_target!(sslbridge_fuzz::targets::client_records);

@@ -2,7 +2,11 @@
 //! replay test (`tests/fuzz_corpus.rs`) and the seed generator
 //! (`tools/src/bin/make-fuzz-corpus.rs`) include too, so all three run the same code.
 
+pub mod entry;
 pub mod targets;
+
+/// Re-exported for [`sslbridge_fuzz_target!`], which the target files call.
+pub use libfuzzer_sys;
 
 /// AddressSanitizer's defaults for every target (the `ASAN_OPTIONS` variable still overrides
 /// them): allocation and free stacks of 8 frames instead of 30. Recording a deep stack on
