@@ -221,6 +221,21 @@
 //! once per process and *before* the reset: making a context draws random bytes (its session
 //! ticket keys).
 //!
+//! A target that makes full handshakes runs a few dozen inputs a second through the
+//! instrumented OpenSSL, and each run touches tens of thousands of libFuzzer features. With
+//! libFuzzer's defaults, its entropic schedule then spends much of the time on its own
+//! bookkeeping: it keeps every feature seen in fewer than 255 runs in a list it searches for
+//! each feature of each run, and at that speed thousands stay under 255 for minutes (40 % of
+//! the time of sslbridge's `transport_chaos`, measured with `perf`). A lower threshold keeps
+//! the schedule's idea, favouring inputs that reach rarely seen features, and takes that
+//! cost away:
+//!
+//! ```sh
+//! cargo +nightly fuzz run protocol_template -- -entropic_feature_frequency_threshold=32
+//! ```
+//!
+//! (sslbridge's own targets pass it by default; see the next section.)
+//!
 //! ## Fuzzing sslbridge itself
 //!
 //! *For contributors; the figures in this section are updated with each fuzzing campaign.*
@@ -238,6 +253,16 @@
 //! target's corpus, its seeds and its crash regressions. `.ci/run` installs clang when it is
 //! missing, and `scripts/fuzz-ci.sh` (run by CI) builds every target, checks that the
 //! recorded seeds replay exactly in that build, and fuzzes each target for 30 s.
+//!
+//! The five targets define their libFuzzer entry points with `sslbridge_fuzz_target!`
+//! (`fuzz/src/entry.rs`) instead of libfuzzer-sys's `fuzz_target!`, to start with libFuzzer
+//! flags of their own: `-entropic_feature_frequency_threshold=32` (see the previous section
+//! for why). libFuzzer reads its flags after calling the target's `LLVMFuzzerInitialize`,
+//! which its documentation lets rewrite the command line; the defaults go in right after the
+//! program's name, so the same flag given after `--` wins (`cargo +nightly fuzz run
+//! transport_chaos -- -entropic_feature_frequency_threshold=255` restores libFuzzer's
+//! default). libFuzzer's log shows what is in force: `INFO: Running with entropic power
+//! schedule (0x20, 100)`.
 //!
 //! **AddressSanitizer is on for both sides.** cargo-fuzz builds the Rust code with
 //! `-Zsanitizer=address`, and the `cc` crate, which openssl-src drives to compile OpenSSL,
@@ -358,13 +383,34 @@
 //! `SSL_read` that could only block again; about 5 % less CPU on that corpus). What the
 //! target gained for coverage at the same time costs more than that back: half the runs
 //! resume in a second connection (some with a server context made for the run), and the
-//! other groups (P-384, P-521, X448, ffdhe2048) are slower than X25519. The figures below
-//! are the sum.
+//! other groups (P-384, P-521, X448, ffdhe2048) are slower than X25519.
+//!
+//! What took `transport_chaos` back above its old speed was not in the target: a `perf`
+//! profile of the fuzzer (2026-12-02, 40 s from the committed corpus) gave 23 % of its time
+//! to libFuzzer's `InputCorpus::AddRareFeature` and 15 % to the per-feature callback of
+//! `Fuzzer::RunOne`: the entropic schedule's list of rare features (every feature seen in
+//! fewer than 255 runs), which it searches for each of the tens of thousands of features a
+//! run through the instrumented OpenSSL touches. At a few dozen runs a second, thousands of
+//! features stay under 255 for minutes. The targets now start with
+//! `-entropic_feature_frequency_threshold=32` (see above: `sslbridge_fuzz_target!`), which
+//! brought that to 13 % of the time. Measured on a quiet machine, 60 s from the committed
+//! corpus (`NICE=0 scripts/fuzz-measure.sh 60 transport_chaos`, and with
+//! `FLAGS=-entropic_feature_frequency_threshold=255` for libFuzzer's default), runs
+//! interleaved, 2026-12-02 01:19–02:03 UTC, executions per CPU second: with the default 53,
+//! 81, 53, 73 (and 62 beside another job); with 32, 93, 85, 83, 100, 106, 83, 76, 75
+//! (median 84). A run's speed depends on which inputs the fuzzer happens to pick (the
+//! committed inputs take 4 ms to 135 ms each; the slowest split their transport reads into
+//! single bytes), so single 60 s figures of this target vary by a quarter either way. The
+//! other targets gain less, since they make hundreds of runs a second and their features soon
+//! pass 255 runs: with the default and with 32, side by side, `client_records` 982 and 1,027,
+//! `server_records` 697 and 778, `certificate` 1,695 and 1,613, `hostname` 865 and 899
+//! executions per CPU second (01:25–01:36 UTC, one run each; the runs with 32 beside a build
+//! on the other core).
 //!
 //! ### Figures
 //!
-//! Campaign and measurements of 2026-12-01, on the project's 2-core machine while other
-//! builds and tests ran (load 2 to 20), fuzzers at `nice -n 19`, with AddressSanitizer on the
+//! Campaigns of 2026-12-01, on the project's 2-core machine while other builds and tests
+//! ran (load 2 to 20), fuzzers at `nice -n 19`, with AddressSanitizer on the
 //! Rust side and the instrumented OpenSSL 3.6.3. Each campaign ran until the fuzzer had used
 //! its CPU time (`scripts/fuzz-campaign.sh <target>`, 30 CPU-minutes by default), was merged
 //! with `scripts/fuzz-cmin.sh <target> fuzz/target/campaign/<target>` and measured with
@@ -373,41 +419,36 @@
 //! measurement of the same kind with the system OpenSSL, uninstrumented, and contexts made
 //! per input.
 //!
-//! The table's measurements are the last ones, of 2026-12-01 18:05–18:40 UTC, from the
-//! corpora as committed: the fuzzer at `nice -n 0` got a core to itself (59 to 61 CPU seconds
-//! of its 60 s); `transport_chaos` was measured with nothing else running, the other four
-//! beside its niced campaign on the other core.
+//! The table's measurements are the last ones, of 2026-12-02 01:54–01:59 UTC, from the
+//! corpora as committed, with the targets' default flags
+//! (`-entropic_feature_frequency_threshold=32`), on a quiet machine (load 1.7): the fuzzer at
+//! `nice -n 0` got a core to itself (60 to 61 CPU seconds of its 60 s).
 //!
 //! | target | `cov:` before | `cov:` after 60 s | ratio | exec/s before | exec/s (wall) | execs per CPU second |
 //! | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-//! | client_records | 1,278 | 12,901 | 10.1 × | 388 | 705 | 723 |
-//! | server_records | 1,058 | 12,943 | 12.2 × | 187 | 610 | 610 |
-//! | transport_chaos | 1,104 | 12,015 | 10.9 × | 76 | **59** | 59 |
-//! | certificate | 821 | 11,117 | 13.5 × | 471 | 979 | 1,009 |
-//! | hostname | (new) | 2,946 | | | 503 | 517 |
+//! | client_records | 1,278 | 12,876 | 10.1 × | 388 | 1,072 | 1,072 |
+//! | server_records | 1,058 | 12,919 | 12.2 × | 187 | 789 | 788 |
+//! | transport_chaos | 1,104 | 11,989 | 10.9 × | 76 | 83 | 83 |
+//! | certificate | 821 | 11,106 | 13.5 × | 471 | 1,740 | 1,734 |
+//! | hostname | (new) | 2,948 | | | 622 | 631 |
 //!
 //! Most of the `cov:` is OpenSSL's own edges (the Rust code alone gave the "before" figures).
 //! `client_records` reached ten times its old figure only with the fifteen scenarios added
 //! last (X448 to RSA-PSS in the list of targets): 11,674 with the first fifteen.
-//! **`transport_chaos` is below the issue's 76 executions per second**: a run of the target
-//! as it is now makes one or two full handshakes (half the runs resume), verifies the chain
-//! and the name, and may use a slow group (P-384, P-521, X448, ffdhe2048) in an OpenSSL
-//! compiled with AddressSanitizer and `trace-cmp`. Run one by one, the committed inputs take
-//! 12 ms at the median and 20 ms on average (`transport_chaos corpus/transport_chaos/*`, which
-//! prints each input's time); a `perf` profile of the fuzzer gives 38 % of its time to the
-//! target (30 % in `SSL_do_handshake`) and 40 % to libFuzzer collecting the features a run
-//! touched (`TracePC::CollectFeatures`): tens of thousands per handshake in the instrumented
-//! C code. Tried and not kept: libFuzzer's `-entropic=0` (53 per second: no gain); reusing one
-//! server context with its session cache emptied per run instead of making one per run for
-//! the session-cache resumptions (49 per second, and the run no longer reaches the
-//! certificate and key parsing the made context covered: `cov:` 11,026). Taking this target
-//! above 76 means doing less per run (one handshake where two are made now, or fewer slow
-//! groups), which would give up coverage the other goal needs; left open. Measured earlier
-//! the same day on the same machine under other load, the same target gave 94 to 98
-//! executions per CPU second (07:29–07:31 UTC, before its last campaign's inputs were merged):
-//! those figures did not hold on a quiet machine, and the corpus of that time (commit
-//! 8090c76) gives 48 with today's binary, so the corpus does not explain the difference;
-//! what does was not found.
+//! `transport_chaos` measured 76 and 75 in two more runs right after (its figures vary by a
+//! quarter from run to run, see **Speed**; median of the eight runs with the flag: 84). A run
+//! of this target makes one or two full handshakes (half the runs resume), verifies the chain
+//! and the name, and may use a slow group (P-384, P-521, X448, ffdhe2048), in an OpenSSL
+//! compiled with AddressSanitizer and `trace-cmp`; with the bookkeeping cost gone, a `perf`
+//! profile of the fuzzer spends its time in the handshake (comparison hooks 20 %, ASan's
+//! allocator and stack depot 15 %, libFuzzer's malloc hooks 4 %) and 13 % in what is left of
+//! the entropic schedule's bookkeeping. Tried and not kept, before the flag: libFuzzer's
+//! `-entropic=0` (48 and 53 per second: no gain, it picks slower inputs); reusing one server
+//! context with its session cache emptied per run instead of making one per run for the
+//! session-cache resumptions (49 per second, and the run no longer reaches the certificate
+//! and key parsing the made context covered: `cov:` 11,026). Figures of 2026-12-01, before
+//! the flag, measured beside other work gave 48 to 98 for this target: on this shared
+//! machine only runs on a quiet one, side by side, compare.
 //!
 //! | target | campaign CPU time | wall time | runs | crashes | corpus before → after (files / bytes) |
 //! | --- | ---: | ---: | ---: | ---: | ---: |
@@ -423,7 +464,8 @@
 //! measured after both (05:32 UTC, load average 9). `transport_chaos` is slower than before
 //! (62 executions per CPU second against 76 per wall second): a run now verifies the chain and
 //! the name, uses one of eleven configurations and may exchange KeyUpdates, in an OpenSSL
-//! instrumented with `trace-cmp` (the second round below did not take it back above 76). The minimised
+//! instrumented with `trace-cmp` (the second round below did not take it back above 76; the
+//! flag of **Speed** did). The minimised
 //! `transport_chaos` corpus is smaller than before because shorter campaign inputs cover every
 //! edge the old ones did (9,136 edges from the old corpus and seeds, 9,141 from the corpus
 //! after the first part alone).
@@ -442,9 +484,9 @@
 //! CPU second at 06:50 UTC (load 1.2), and 9,234 and 138 at 07:31 UTC, run side by side with
 //! the new one, which gave 12,012 and 98 there: the wider target runs fewer inputs per CPU
 //! second than the old one (resumption doubles half its runs). The old binary's figure went
-//! from 86 to 138 within 41 minutes on this shared machine, and the final target measures 59
-//! on a quiet one (the table above): on this machine, figures taken beside other work have
-//! not been reliable for this target.
+//! from 86 to 138 within 41 minutes on this shared machine, and the final target measured 59
+//! on a quiet one (18:40 UTC, before the flag of **Speed**): on this machine, figures taken
+//! beside other work have not been reliable for this target.
 //!
 //! No campaign of this round crashed. What the targets have found so far, each fixed at its
 //! root, with its input in `fuzz/regressions/` and a regression test: a transport write
