@@ -17,8 +17,9 @@ use std::os::raw::{c_char, c_int};
 /// and, for each feature of each run, searches that list. A run through the instrumented
 /// OpenSSL touches tens of thousands of features, and a target that makes a few dozen runs a
 /// second (`transport_chaos`: one or two full handshakes per run) keeps thousands of them
-/// under 255 for minutes: that search took 40 % of the fuzzer's time (`perf`, 2026-12-02),
-/// `transport_chaos` ran 53 inputs a second with the default and 98 with 32. The schedule is
+/// under 255 for minutes: that search took 38 % of the fuzzer's time (`perf`, 2026-12-02).
+/// `transport_chaos`, 60 s runs from its committed corpus: 53 to 81 executions per CPU second
+/// with the default, 75 to 106 (median 84 of eight) with 32. The schedule is
 /// the same otherwise: inputs that reach features seen in fewer than 32 runs (and the 100
 /// rarest ones, as always) get more of the fuzzer's attention.
 pub const LIBFUZZER_DEFAULTS: &[&CStr] = &[c"-entropic_feature_frequency_threshold=32"];
@@ -55,23 +56,11 @@ pub unsafe fn add_default_flags(argc: *mut c_int, argv: *mut *mut *mut c_char, d
     }
 }
 
-/// What libfuzzer-sys's `initialize` does: a panic aborts the process after the default hook
-/// printed it, so libFuzzer records the input as a crash (a panic unwinding out of the target
-/// would abort anyway, with less of the stack to tell crashes apart).
-pub fn abort_on_panic() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        default_hook(info);
-        std::process::abort();
-    }));
-}
-
-/// What `cargo fuzz fmt` asks of a target (libfuzzer-sys's protocol): with
-/// `RUST_LIBFUZZER_DEBUG_PATH` set, write the input's `Debug` form there instead of running it.
-/// Returns whether it did.
+/// What `cargo fuzz fmt` asks of a target: with `RUST_LIBFUZZER_DEBUG_PATH` set (libfuzzer-sys
+/// reads it), write the input's `Debug` form there instead of running it, as libfuzzer-sys's
+/// `fuzz_target!` does. Returns whether it did.
 pub fn wrote_debug_form(data: &[u8]) -> bool {
-    static PATH: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
-    let Some(path) = PATH.get_or_init(|| std::env::var_os("RUST_LIBFUZZER_DEBUG_PATH")) else {
+    let Some(path) = libfuzzer_sys::rust_libfuzzer_debug_path() else {
         return false;
     };
     std::fs::write(path, format!("{data:?}\n")).expect("write RUST_LIBFUZZER_DEBUG_PATH");
@@ -79,8 +68,8 @@ pub fn wrote_debug_form(data: &[u8]) -> bool {
 }
 
 /// Defines a target's libFuzzer entry points from its body (a `fn(&[u8])` of
-/// [`crate::targets`]): `LLVMFuzzerInitialize` (panics abort, [`crate::targets::init`], the
-/// [`LIBFUZZER_DEFAULTS`]) and the function libfuzzer-sys's `LLVMFuzzerTestOneInput` calls
+/// [`crate::targets`]): `LLVMFuzzerInitialize` (libfuzzer-sys's own initialisation, which
+/// makes a panic abort, then [`crate::targets::init`] and the [`LIBFUZZER_DEFAULTS`]) and the function libfuzzer-sys's `LLVMFuzzerTestOneInput` calls
 /// with each input (which runs it through [`crate::targets::run`]).
 ///
 /// ```ignore
@@ -100,7 +89,8 @@ macro_rules! sslbridge_fuzz_target {
             argc: *mut ::std::os::raw::c_int,
             argv: *mut *mut *mut ::std::os::raw::c_char,
         ) -> ::std::os::raw::c_int {
-            $crate::entry::abort_on_panic();
+            // libfuzzer-sys's set-up, as its `fuzz_target!` runs it (it reads neither pointer).
+            $crate::libfuzzer_sys::initialize(argc.cast_const().cast(), argv.cast_const().cast());
             $crate::targets::init();
             // SAFETY: libFuzzer's own argc and argv, as the function's contract says.
             unsafe {

@@ -225,7 +225,7 @@
 //! instrumented OpenSSL, and each run touches tens of thousands of libFuzzer features. With
 //! libFuzzer's defaults, its entropic schedule then spends much of the time on its own
 //! bookkeeping: it keeps every feature seen in fewer than 255 runs in a list it searches for
-//! each feature of each run, and at that speed thousands stay under 255 for minutes (40 % of
+//! each feature of each run, and at that speed thousands stay under 255 for minutes (38 % of
 //! the time of sslbridge's `transport_chaos`, measured with `perf`). A lower threshold keeps
 //! the schedule's idea, favouring inputs that reach rarely seen features, and takes that
 //! cost away:
@@ -401,8 +401,8 @@
 //! interleaved, 2026-12-02 01:19–02:03 UTC, executions per CPU second: with the default 53,
 //! 81, 53, 73 (and 62 beside another job); with 32, 93, 85, 83, 100, 106, 83, 76, 75
 //! (median 84). A run's speed depends on which inputs the fuzzer happens to pick (the
-//! committed inputs take 4 ms to 135 ms each; the slowest split their transport reads into
-//! single bytes), so single 60 s figures of this target vary by a quarter either way. The
+//! committed inputs take 0 to 135 ms each, run one by one; a `perf` profile of the slowest
+//! spends it mostly in sslbridge's BIO read path, called for many small transport reads), so single 60 s figures of this target vary by a quarter either way. The
 //! other targets gain less, since they make hundreds of runs a second and their features soon
 //! pass 255 runs: with the default and with 32, side by side, `client_records` 982 and 1,027,
 //! `server_records` 697 and 778, `certificate` 1,695 and 1,613, `hostname` 865 and 899
@@ -442,10 +442,10 @@
 //! of this target makes one or two full handshakes (half the runs resume), verifies the chain
 //! and the name, and may use a slow group (P-384, P-521, X448, ffdhe2048), in an OpenSSL
 //! compiled with AddressSanitizer and `trace-cmp`; with the bookkeeping cost gone, a `perf`
-//! profile of the fuzzer spends its time in the handshake (comparison hooks 20 %, ASan's
-//! allocator and stack depot 15 %, libFuzzer's malloc hooks 4 %) and 13 % in what is left of
+//! profile of the fuzzer spends its time in the handshake (comparison hooks 21 %, ASan's
+//! allocator, stack depot and stack unwinding 18 %, libFuzzer's malloc hooks 4 %) and 13 % in what is left of
 //! the entropic schedule's bookkeeping. Tried and not kept, before the flag: libFuzzer's
-//! `-entropic=0` (48 and 53 per second: no gain, it picks slower inputs); reusing one server
+//! `-entropic=0` (48 and 53 per second: no gain); reusing one server
 //! context with its session cache emptied per run instead of making one per run for the
 //! session-cache resumptions (49 per second, and the run no longer reaches the certificate
 //! and key parsing the made context covered: `cov:` 11,026). Figures of 2026-12-01, before
