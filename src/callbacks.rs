@@ -58,7 +58,7 @@ pub(crate) extern "C" fn verify_trampoline(
                     ok = verdict;
                 }
                 Err(payload) => {
-                    park_panic(&mut conn.panic, payload);
+                    park_panic(&mut conn.bio.panic, payload);
                     openssl_sys::X509_STORE_CTX_set_error(store, APPLICATION_VERIFICATION);
                     return 0;
                 }
@@ -70,7 +70,7 @@ pub(crate) extern "C" fn verify_trampoline(
                 let cert = crate::x509::CertificateRef::from_ptr(cert_ptr);
                 if let Err(e) = verify_hostname(cert, host) {
                     openssl_sys::X509_STORE_CTX_set_error(store, HOSTNAME_MISMATCH);
-                    conn.verify_failure.get_or_insert(e);
+                    conn.verify_failure.get_or_insert_with(|| Box::new(e));
                     return 0;
                 }
             }
@@ -83,13 +83,13 @@ pub(crate) extern "C" fn verify_trampoline(
             } else {
                 crate::x509::CertificateRef::from_ptr(cert_ptr).subject_name()
             };
-            conn.verify_failure = Some(Error::Verify {
+            conn.verify_failure = Some(Box::new(Error::Verify {
                 code,
                 text: c_string(openssl_sys::X509_verify_cert_error_string(code as _)),
                 depth,
                 subject,
                 verified_by: conn.side,
-            });
+            }));
         }
         ok as c_int
     }
@@ -110,18 +110,22 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
     };
     // SAFETY: OpenSSL passes the client's list, `client_len` bytes, alive for the handshake.
     let offered = unsafe { std::slice::from_raw_parts(client, client_len as usize) };
-    let chosen: Option<Vec<u8>> = if let Some(callback) = conn.alpn_select.clone() {
+    let Some(choices) = conn.server_choices.as_deref() else {
+        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+    };
+    let alpn_required = choices.alpn_required;
+    let chosen: Option<Vec<u8>> = if let Some(callback) = choices.alpn_select.clone() {
         let names: Vec<&str> = wire_names(offered)
             .filter_map(|n| std::str::from_utf8(n).ok())
             .collect();
         match catch_unwind(AssertUnwindSafe(|| callback(&names))) {
             Ok(choice) => choice.map(String::into_bytes),
             Err(payload) => {
-                park_panic(&mut conn.panic, payload);
+                park_panic(&mut conn.bio.panic, payload);
                 return openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL;
             }
         }
-    } else if let Some(server) = conn.alpn_server.as_deref() {
+    } else if let Some(server) = choices.alpn_server.as_deref() {
         // Our preference order wins: the first of ours the client offers.
         wire_names(server)
             .find(|ours| wire_names(offered).any(|theirs| theirs == *ours))
@@ -148,7 +152,7 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
             }
             openssl_sys::SSL_TLSEXT_ERR_OK
         }
-        None if conn.alpn_required => openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL,
+        None if alpn_required => openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL,
         None => openssl_sys::SSL_TLSEXT_ERR_NOACK,
     }
 }
@@ -191,7 +195,11 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
     }
     // Acknowledging the name makes OpenSSL store it in the session, so server_name() also
     // answers on a resumed TLS 1.2 connection.
-    let Some(callback) = conn.sni_callback.clone() else {
+    let Some(callback) = conn
+        .server_choices
+        .as_ref()
+        .and_then(|choices| choices.sni_callback.clone())
+    else {
         return openssl_sys::SSL_TLSEXT_ERR_OK;
     };
     match catch_unwind(AssertUnwindSafe(|| callback(&name))) {
@@ -216,7 +224,7 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
         }
         Ok(None) => openssl_sys::SSL_TLSEXT_ERR_OK,
         Err(payload) => {
-            park_panic(&mut conn.panic, payload);
+            park_panic(&mut conn.bio.panic, payload);
             openssl_sys::SSL_TLSEXT_ERR_ALERT_FATAL
         }
     }
@@ -244,10 +252,12 @@ pub(crate) unsafe extern "C" fn message_trampoline(
     let Some(conn) = (unsafe { connection(ssl) }) else {
         return;
     };
-    if conn.first_header.is_empty() {
+    // On the custom BIO the BIO has kept the peer's first bytes already (OpenSSL reads a
+    // header before it reports one); on the fd path this header is all there is.
+    if conn.bio.first_bytes.is_empty() {
         // SAFETY: OpenSSL passes `len` readable bytes at `buf` for the duration of the call.
         let header = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
-        conn.first_header = header.to_vec();
+        conn.bio.first_bytes.keep(header);
     }
 }
 

@@ -6,6 +6,7 @@
 
 #[cfg(unix)]
 mod fd;
+mod first_bytes;
 mod method;
 mod record;
 mod state;

@@ -37,20 +37,24 @@ pub(crate) fn count_complete_by(
 #[derive(Debug, Default)]
 pub(crate) struct RecordCursor {
     header: [u8; HEADER],
-    /// Header bytes of the current record already handed over.
-    have: usize,
-    /// Body bytes of the current record still to hand over (valid once `have == HEADER`).
-    body_left: usize,
+    /// Header bytes of the current record already handed over (0 to `HEADER`).
+    have: u8,
+    /// Body bytes of the current record still to hand over (valid once `have == HEADER`):
+    /// at most the header's 16-bit length. (Small types: every connection holds a cursor.)
+    body_left: u16,
 }
+
+/// `HEADER` as the type of [`RecordCursor::have`].
+const HEADER_U8: u8 = HEADER as u8;
 
 impl RecordCursor {
     /// Whether the next byte handed over starts a record.
     pub(crate) fn at_boundary(&self) -> bool {
-        self.have == 0 || (self.have == HEADER && self.body_left == 0)
+        self.have == 0 || (self.have == HEADER_U8 && self.body_left == 0)
     }
 
     fn start_next_if_done(&mut self) {
-        if self.have == HEADER && self.body_left == 0 {
+        if self.have == HEADER_U8 && self.body_left == 0 {
             self.have = 0;
         }
     }
@@ -60,35 +64,39 @@ impl RecordCursor {
     /// the records itself.
     pub(crate) fn limit(&mut self, peek: &dyn Fn(usize) -> Option<u8>) -> usize {
         self.start_next_if_done();
-        if self.have < HEADER {
-            let need = HEADER - self.have;
+        let have = usize::from(self.have);
+        if have < HEADER {
+            let need = HEADER - have;
             let mut header = self.header;
             for i in 0..need {
                 match peek(i) {
-                    Some(b) => header[self.have + i] = b,
+                    Some(b) => header[have + i] = b,
                     None => return i.max(1),
                 }
             }
             return need + u16::from_be_bytes([header[3], header[4]]) as usize;
         }
-        self.body_left
+        usize::from(self.body_left)
     }
 
     /// Records that `bytes` were handed over.
     pub(crate) fn consume(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             self.start_next_if_done();
-            if self.have < HEADER {
-                let k = (HEADER - self.have).min(bytes.len());
-                self.header[self.have..self.have + k].copy_from_slice(&bytes[..k]);
-                self.have += k;
+            let have = usize::from(self.have);
+            if have < HEADER {
+                let k = (HEADER - have).min(bytes.len());
+                self.header[have..have + k].copy_from_slice(&bytes[..k]);
+                // have + k ≤ HEADER.
+                self.have += k as u8;
                 bytes = &bytes[k..];
-                if self.have == HEADER {
-                    self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+                if self.have == HEADER_U8 {
+                    self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]);
                 }
             } else {
-                let k = self.body_left.min(bytes.len());
-                self.body_left -= k;
+                let k = usize::from(self.body_left).min(bytes.len());
+                // k ≤ body_left, a u16.
+                self.body_left -= k as u16;
                 bytes = &bytes[k..];
                 if k == 0 {
                     // Unreachable with a consistent limit(); never loop forever regardless.
@@ -124,6 +132,22 @@ mod tests {
         assert_eq!(limit_of(&mut c, &stream[4..]), 1 + 3);
         c.consume(&stream[4..6]);
         assert_eq!(limit_of(&mut c, &stream[6..]), 2);
+    }
+
+    #[test]
+    fn a_record_of_the_largest_length_a_header_can_state() {
+        // 0xFFFF bytes of body: more than TLS allows, but the cursor must not wrap.
+        let mut record = vec![23, 3, 3, 0xff, 0xff];
+        record.resize(HEADER + 0xffff, 7);
+        record.extend_from_slice(&[23, 3, 3, 0, 1, b'z']);
+        let mut c = RecordCursor::default();
+        assert_eq!(limit_of(&mut c, &record), HEADER + 0xffff);
+        c.consume(&record[..HEADER + 1000]);
+        assert!(!c.at_boundary());
+        assert_eq!(limit_of(&mut c, &record[HEADER + 1000..]), 0xffff - 1000);
+        c.consume(&record[HEADER + 1000..HEADER + 0xffff]);
+        assert!(c.at_boundary());
+        assert_eq!(limit_of(&mut c, &record[HEADER + 0xffff..]), HEADER + 1);
     }
 
     #[test]

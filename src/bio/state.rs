@@ -1,6 +1,7 @@
 //! Per-connection state behind the custom BIO: the transport, the read-ahead buffer, and
 //! whatever the last callback could not return through OpenSSL (an `io::Error`, a panic).
 
+use super::first_bytes::FirstBytes;
 use super::record::{self, RecordCursor};
 use crate::transport::{MemoryPipe, ReadUninitFn, Transport};
 use std::any::Any;
@@ -47,7 +48,8 @@ pub(crate) struct BioState {
     pub(crate) eof: bool,
     /// The transport's last error, kept for the stream to return with its own kind.
     pub(crate) error: Option<io::Error>,
-    /// A panic caught inside a callback, resumed by the stream after the `SSL_*` call.
+    /// A panic caught inside a callback (the BIO's or any other of the connection's), resumed by
+    /// the stream after the `SSL_*` call.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
     pub(crate) stats: TransportStats,
     /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.
@@ -57,9 +59,11 @@ pub(crate) struct BioState {
     /// Record boundaries of what was handed to OpenSSL: the in-memory pipe's direct hand-off
     /// stops at them, and only from one can waiting records be counted.
     record: RecordCursor,
-    /// The first bytes the transport delivered (up to [`FIRST_BYTES`]), to explain a peer
-    /// that does not speak TLS.
-    pub(crate) first_bytes: Vec<u8>,
+    /// The first bytes the transport delivered (up to
+    /// [`FIRST_BYTES`](super::first_bytes::FIRST_BYTES)), to explain a peer that does not
+    /// speak TLS. On the fd path, where no bytes pass through here, the message callback puts
+    /// the first record header OpenSSL saw here instead.
+    pub(crate) first_bytes: FirstBytes,
     /// Reads must not wait: with nothing buffered they report "would block" instead of
     /// calling the transport (the stream reading beyond the bytes it already has).
     no_wait: bool,
@@ -68,19 +72,8 @@ pub(crate) struct BioState {
     pub(crate) read_uninit: Option<ReadUninitFn>,
 }
 
-/// How many of the peer's first bytes are kept for error messages.
-pub(crate) const FIRST_BYTES: usize = 16;
-
 /// The smallest read window: a handshake flight or a small record in one read.
 const MIN_WINDOW: usize = 4096;
-
-/// Appends to `kept` what it still lacks of the first [`FIRST_BYTES`] bytes.
-fn keep_first_bytes(kept: &mut Vec<u8>, delivered: &[u8]) {
-    if kept.len() < FIRST_BYTES {
-        let take = (FIRST_BYTES - kept.len()).min(delivered.len());
-        kept.extend_from_slice(&delivered[..take]);
-    }
-}
 
 impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
@@ -101,7 +94,7 @@ impl BioState {
             timed_out: false,
             fd: None,
             record: RecordCursor::default(),
-            first_bytes: Vec::new(),
+            first_bytes: FirstBytes::default(),
             no_wait: false,
             read_uninit: None,
         }
@@ -127,11 +120,11 @@ impl BioState {
             .and_then(Transport::memory_pipe)
     }
 
-    /// Completes the first bytes kept for diagnosis (up to [`FIRST_BYTES`]) with bytes already
+    /// Completes the first bytes kept for diagnosis (up to [`FIRST_BYTES`](super::first_bytes::FIRST_BYTES)) with bytes already
     /// received but not yet handed to OpenSSL, without consuming them: OpenSSL may have asked
     /// only for a record header before giving up on a peer that does not speak TLS.
     pub(crate) fn top_up_first_bytes(&mut self) {
-        let missing = FIRST_BYTES.saturating_sub(self.first_bytes.len());
+        let missing = self.first_bytes.missing();
         if missing == 0 || self.first_bytes.is_empty() {
             return;
         }
@@ -142,7 +135,7 @@ impl BioState {
                 self.read_ahead[self.pos..end].to_vec()
             }
         };
-        self.first_bytes.extend_from_slice(&more);
+        self.first_bytes.keep(&more);
     }
 
     /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
@@ -222,7 +215,7 @@ impl BioState {
                     // SAFETY: read_raw_limited initialised `out[..n]`.
                     let delivered = unsafe { std::slice::from_raw_parts(out, n) };
                     cursor.consume(delivered);
-                    keep_first_bytes(&mut self.first_bytes, delivered);
+                    self.first_bytes.keep(delivered);
                 }
                 self.eof = matches!(result, Ok(0));
                 return result;
@@ -295,7 +288,7 @@ impl BioState {
                     // with an out-of-bounds index.
                     self.end = n.min(want).min(self.read_ahead.len());
                     self.largest_fill = self.largest_fill.max(self.end);
-                    keep_first_bytes(&mut self.first_bytes, &self.read_ahead[..self.end]);
+                    self.first_bytes.keep(&self.read_ahead[..self.end]);
                     if self.end == want {
                         self.window = (want * 2).min(self.read_ahead_capacity);
                     }

@@ -133,6 +133,16 @@ impl<T> SslStream<T> {
         }
     }
 
+    /// Runs the handshake unless it is done: the check every read and write makes first,
+    /// inlined (the handshake itself is not).
+    #[inline]
+    fn ensure_handshake(&mut self) -> Result<(), Error> {
+        if self.handshake_done && self.failed.is_none() {
+            return Ok(());
+        }
+        self.handshake()
+    }
+
     /// Whether the handshake has completed.
     pub fn is_handshake_done(&self) -> bool {
         self.handshake_done
@@ -145,9 +155,9 @@ impl<T> SslStream<T> {
         }
         // A failure met after bytes were handed out by the previous call.
         if let Some(e) = self.deferred_read_error.take() {
-            return Err(e);
+            return Err(*e);
         }
-        self.handshake()?;
+        self.ensure_handshake()?;
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -313,7 +323,7 @@ impl<T> SslStream<T> {
             Some(e) if e.is_would_block() => {}
             Some(e) => {
                 let e = self.fail(e);
-                self.deferred_read_error = Some(e);
+                self.deferred_read_error = Some(Box::new(e));
             }
         }
         0
@@ -324,7 +334,7 @@ impl<T> SslStream<T> {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.handshake()?;
+        self.ensure_handshake()?;
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -371,7 +381,7 @@ impl<T> SslStream<T> {
             Err(e) if e.is_would_block() && self.handshake_done => {
                 if self.blocked_write.is_none() {
                     let taken = buf.len().min(MAX_RECORD_PLAINTEXT);
-                    self.blocked_write = Some(buf[..taken].to_vec());
+                    self.blocked_write = Some(buf[..taken].into());
                 }
                 Err(e)
             }
@@ -392,11 +402,7 @@ impl<T> SslStream<T> {
         op: Operation,
         mut call: impl FnMut(*mut SSL, &mut usize) -> c_int,
     ) -> Result<Option<usize>, Error> {
-        let timeout = match op {
-            Operation::Handshake => self.io.handshake_timeout,
-            Operation::Read => self.io.read_timeout,
-            Operation::Write | Operation::Shutdown => self.io.write_timeout,
-        };
+        let timeout = self.io.timeout(op);
         // A timeout too large to add is no deadline at all.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         // Only a MemoryPipe with a deadline to enforce is told about it.
@@ -408,8 +414,10 @@ impl<T> SslStream<T> {
             // A timeout belongs to the call that hit it, never to a later one.
             let bio = &mut self.conn.get_mut().bio;
             bio.timed_out = false;
-            if let (Some(deadline), Some(pipe)) = (pipe_deadline, bio.memory_pipe()) {
-                pipe.set_stream_deadline(Some(deadline));
+            if let Some(deadline) = pipe_deadline {
+                if let Some(pipe) = bio.memory_pipe() {
+                    pipe.set_stream_deadline(Some(deadline));
+                }
             }
             #[cfg(unix)]
             posix::clear_errno();

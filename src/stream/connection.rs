@@ -23,28 +23,39 @@ pub type SniCallback = dyn Fn(&str) -> Option<Context> + Send + Sync + 'static;
 pub(crate) struct Connection {
     pub(crate) bio: BioState,
     /// Client only: the host name to check the leaf against, when verification is on.
-    pub(crate) check_hostname: Option<String>,
+    pub(crate) check_hostname: Option<Box<str>>,
     /// Client only: the server's certificate is verified (`Verify::Required`/`Optional`).
     pub(crate) verifies_server: bool,
-    /// The first verification failure, returned instead of OpenSSL's generic error.
-    pub(crate) verify_failure: Option<Error>,
-    /// Server only: ALPN protocols in preference order, in wire format.
-    pub(crate) alpn_server: Option<Vec<u8>>,
-    /// Server only: a closure choosing the ALPN protocol from the client's list.
-    pub(crate) alpn_select: Option<Arc<AlpnCallback>>,
-    /// Server only: fail the handshake (no_application_protocol) when nothing matches.
-    pub(crate) alpn_required: bool,
-    /// Server only: picks a context by the requested server name.
-    pub(crate) sni_callback: Option<Arc<SniCallback>>,
+    /// The first verification failure, returned instead of OpenSSL's generic error. (Boxed,
+    /// like every field that is rarely set: an idle connection holds only a pointer for it.)
+    pub(crate) verify_failure: Option<Box<Error>>,
+    /// Server only, and only when ALPN or a server-name callback is configured.
+    pub(crate) server_choices: Option<Box<ServerChoices>>,
     /// The context the SNI callback switched to, kept alive with the connection.
     pub(crate) sni_context: Option<Context>,
-    /// A panic caught in a non-BIO callback.
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
     /// Which end this is, for error messages that name the setting of this side.
     pub(crate) side: Side,
-    /// The header of the first record received (from the message callback, during the
-    /// handshake), to explain a peer that does not speak TLS.
-    pub(crate) first_header: Vec<u8>,
+}
+
+/// What a server chooses during the handshake (ALPN protocol, context by server name), held
+/// apart from [`Connection`] so that connections without them do not carry the fields.
+#[derive(Default)]
+pub(crate) struct ServerChoices {
+    /// ALPN protocols in preference order, in wire format.
+    pub(crate) alpn_server: Option<Vec<u8>>,
+    /// A closure choosing the ALPN protocol from the client's list.
+    pub(crate) alpn_select: Option<Arc<AlpnCallback>>,
+    /// Fail the handshake (no_application_protocol) when nothing matches.
+    pub(crate) alpn_required: bool,
+    /// Picks a context by the requested server name.
+    pub(crate) sni_callback: Option<Arc<SniCallback>>,
+}
+
+impl ServerChoices {
+    /// Whether any of the handshake callbacks has something to do.
+    pub(crate) fn is_configured(&self) -> bool {
+        self.alpn_server.is_some() || self.alpn_select.is_some() || self.sni_callback.is_some()
+    }
 }
 
 impl Connection {
@@ -52,22 +63,18 @@ impl Connection {
         Connection {
             bio,
             side,
-            first_header: Vec::new(),
             check_hostname: None,
             verifies_server: false,
             verify_failure: None,
-            alpn_server: None,
-            alpn_select: None,
-            alpn_required: false,
-            sni_callback: None,
+            server_choices: None,
             sni_context: None,
-            panic: None,
         }
     }
 
     /// A panic from any callback, to resume once OpenSSL has returned.
     pub(crate) fn take_panic(&mut self) -> Option<Box<dyn Any + Send>> {
-        self.bio.panic.take().or_else(|| self.panic.take())
+        // Every callback parks its panic in the BIO state's slot: one slot per connection.
+        self.bio.panic.take()
     }
 }
 

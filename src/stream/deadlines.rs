@@ -3,14 +3,14 @@
 
 use super::SslStream;
 use crate::bio::Plumbing;
-use crate::error::Error;
+use crate::error::{Error, Operation};
 #[cfg(unix)]
 use crate::ffi::posix;
 use crate::transport::Fds;
 use std::time::Duration;
 
 /// How operations wait: descriptors, deadlines and who owns blocking behaviour.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct IoMode {
     /// The transport's descriptors, when sslbridge knows them (fd path or custom BIO).
     pub(crate) fds: Option<Fds>,
@@ -26,9 +26,16 @@ pub(crate) struct IoMode {
     /// Flush the transport after each write that produced records (custom BIO, no output
     /// buffer, not a MemoryPipe).
     pub(crate) flush_after_write: bool,
-    pub(crate) handshake_timeout: Option<Duration>,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
+    /// `None` while no timeout is set (most streams: then it costs a pointer, not 48 bytes).
+    timeouts: Option<Box<Timeouts>>,
+}
+
+/// The timeouts of a stream's operations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Timeouts {
+    handshake: Option<Duration>,
+    read: Option<Duration>,
+    write: Option<Duration>,
 }
 
 impl IoMode {
@@ -41,9 +48,7 @@ impl IoMode {
             emulating_blocking: false,
             deadlines: Deadlines::Unsupported("(not set up)"),
             flush_after_write: false,
-            handshake_timeout: None,
-            read_timeout: None,
-            write_timeout: None,
+            timeouts: None,
         }
     }
 
@@ -75,10 +80,36 @@ impl IoMode {
             flush_after_write: !plumbing.fd_fast_path
                 && !plumbing.memory_pipe
                 && common.output_buffer_size == 0,
-            handshake_timeout: common.timeout,
-            read_timeout: common.timeout,
-            write_timeout: common.timeout,
+            timeouts: common.timeout.map(|t| {
+                Box::new(Timeouts {
+                    handshake: Some(t),
+                    read: Some(t),
+                    write: Some(t),
+                })
+            }),
         }
+    }
+
+    /// The timeout of `op` (shutdown shares the write timeout).
+    pub(crate) fn timeout(&self, op: Operation) -> Option<Duration> {
+        let timeouts = self.timeouts.as_deref()?;
+        match op {
+            Operation::Handshake => timeouts.handshake,
+            Operation::Read => timeouts.read,
+            Operation::Write | Operation::Shutdown => timeouts.write,
+        }
+    }
+
+    /// Whether any operation has a timeout.
+    fn has_timeouts(&self) -> bool {
+        self.timeouts.is_some()
+    }
+
+    /// Changes the timeouts with `change`, keeping nothing allocated once none is set.
+    fn change_timeouts(&mut self, change: impl FnOnce(&mut Timeouts)) {
+        let mut timeouts = self.timeouts.as_deref().copied().unwrap_or_default();
+        change(&mut timeouts);
+        self.timeouts = (timeouts != Timeouts::default()).then(|| Box::new(timeouts));
     }
 }
 
@@ -131,7 +162,7 @@ impl<T> SslStream<T> {
         if timeout.is_some() {
             self.io.deadlines.check()?;
         }
-        self.io.read_timeout = timeout;
+        self.io.change_timeouts(|t| t.read = timeout);
         self.enforce_deadlines()
     }
 
@@ -141,26 +172,24 @@ impl<T> SslStream<T> {
         if timeout.is_some() {
             self.io.deadlines.check()?;
         }
-        self.io.write_timeout = timeout;
+        self.io.change_timeouts(|t| t.write = timeout);
         self.enforce_deadlines()
     }
 
     /// The read timeout.
     pub fn read_timeout(&self) -> Option<Duration> {
-        self.io.read_timeout
+        self.io.timeout(Operation::Read)
     }
 
     /// The write timeout.
     pub fn write_timeout(&self) -> Option<Duration> {
-        self.io.write_timeout
+        self.io.timeout(Operation::Write)
     }
 
     /// Makes a blocking descriptor non-blocking so deadlines can be enforced with `poll`.
     pub(crate) fn enforce_deadlines(&mut self) -> Result<(), Error> {
         let io = &mut self.io;
-        let wants_deadlines = io.handshake_timeout.is_some()
-            || io.read_timeout.is_some()
-            || io.write_timeout.is_some();
+        let wants_deadlines = io.has_timeouts();
         #[cfg(unix)]
         if let (Some(fds), true, false, false) = (
             io.fds,

@@ -17,20 +17,16 @@ impl<T> SslStream<T> {
         let os_error = self.io.fd_fast_path.then(io::Error::last_os_error);
         let conn = self.conn.get_mut();
         let io_error = conn.bio.error.take();
-        let verify_failure = conn.verify_failure.take();
+        let verify_failure = conn.verify_failure.take().map(|e| *e);
         let bio_at_eof = conn.bio.at_eof();
         // What the peer sent first: the BIO's bytes on the custom BIO, the record header the
         // message callback saw on the fd path.
         if !self.handshake_done {
             conn.bio.top_up_first_bytes();
         }
-        let received = if conn.bio.first_bytes.is_empty() {
-            &conn.first_header
-        } else {
-            &conn.bio.first_bytes
-        };
+        let received = conn.bio.first_bytes.as_slice();
         let not_tls = (!self.handshake_done && !received.is_empty() && !looks_like_tls(received))
-            .then(|| received.clone());
+            .then(|| received.to_vec());
         match code {
             openssl_sys::SSL_ERROR_ZERO_RETURN => {
                 ErrorStack::clear();

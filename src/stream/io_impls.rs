@@ -1,7 +1,7 @@
 //! `Read`, `BufRead` and `Write` for [`SslStream`]: plaintext in and out, with the optional
 //! input and output buffers.
 
-use super::{SslStream, MAX_RECORD_PLAINTEXT};
+use super::{InputBuffer, SslStream, MAX_RECORD_PLAINTEXT};
 use crate::error::Error;
 use crate::transport::Transport;
 use std::io::{self, BufRead, IoSlice, Read, Write};
@@ -19,10 +19,10 @@ impl<T: Transport> Read for SslStream<T> {
 // into `Pending` without making (and dropping) an `io::Error` for it each time.
 impl<T: Transport> SslStream<T> {
     pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        if self.input_pos < self.input_end {
-            let n = buf.len().min(self.input_end - self.input_pos);
-            buf[..n].copy_from_slice(&self.input[self.input_pos..self.input_pos + n]);
-            self.input_pos += n;
+        if let Some(input) = self.input.as_deref_mut().filter(|i| i.pos < i.end) {
+            let n = buf.len().min(input.end - input.pos);
+            buf[..n].copy_from_slice(&input.data[input.pos..input.pos + n]);
+            input.pos += n;
             return Ok(n);
         }
         self.ssl_read(buf)
@@ -87,22 +87,32 @@ impl<T: Transport> BufRead for SslStream<T> {
     /// Refills the input buffer ([`input_buffer_size`](crate::ClientOptions::input_buffer_size))
     /// as `read` does: across records, without waiting once it has bytes.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.input_pos >= self.input_end {
-            if self.input.len() < self.input_capacity {
-                self.input = vec![0u8; self.input_capacity];
-            }
-            let mut input = std::mem::take(&mut self.input);
-            let result = self.ssl_read(&mut input);
-            self.input = input;
-            let n = result.map_err(io::Error::from)?;
-            self.input_pos = 0;
-            self.input_end = n;
+        if self.input.as_deref().is_none_or(|i| i.pos >= i.end) {
+            let capacity = self.input_capacity;
+            let mut input = self.input.take().unwrap_or_else(|| {
+                Box::new(InputBuffer {
+                    data: vec![0u8; capacity],
+                    pos: 0,
+                    end: 0,
+                })
+            });
+            let result = self.ssl_read(&mut input.data);
+            input.pos = 0;
+            input.end = *result.as_ref().unwrap_or(&0);
+            self.input = Some(input);
+            result.map_err(io::Error::from)?;
         }
-        Ok(&self.input[self.input_pos..self.input_end])
+        let input = self
+            .input
+            .as_deref()
+            .expect("fill_buf made the buffer above");
+        Ok(&input.data[input.pos..input.end])
     }
 
     fn consume(&mut self, amt: usize) {
-        self.input_pos = (self.input_pos + amt).min(self.input_end);
+        if let Some(input) = self.input.as_deref_mut() {
+            input.pos = (input.pos + amt).min(input.end);
+        }
     }
 }
 

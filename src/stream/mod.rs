@@ -134,12 +134,11 @@ pub struct SslStream<T> {
     /// The stream's own duplicates of the transport's descriptors: OpenSSL, `poll` and the
     /// blocking-mode switches use these, so nothing done to the transport can redirect them.
     /// Closed after the `SSL` is freed.
-    owned_fds: Vec<OwnedDescriptor>,
+    owned_fds: Box<[OwnedDescriptor]>,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
-    input: Vec<u8>,
-    input_pos: usize,
-    input_end: usize,
+    /// The `BufRead` buffer, made by the first `fill_buf` (most streams never use one).
+    input: Option<Box<InputBuffer>>,
     input_capacity: usize,
     output: Vec<u8>,
     output_capacity: usize,
@@ -165,15 +164,23 @@ pub struct SslStream<T> {
     flush_pending: bool,
     /// The start of a write that would block: OpenSSL made a record of these bytes, so the
     /// retry must begin with them.
-    blocked_write: Option<Vec<u8>>,
+    blocked_write: Option<Box<[u8]>>,
     /// What stopped a read after it already had bytes to return: the next read reports it.
-    deferred_read_error: Option<Error>,
-    failed: Option<Failure>,
+    /// (This and `failed` are boxed: rarely set, they cost an idle stream a pointer each.)
+    deferred_read_error: Option<Box<Error>>,
+    failed: Option<Box<Failure>>,
     /// Drop flushes the output buffer (false for the async stream, which has no task
     /// context in `Drop`).
     flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// What `fill_buf` read and `consume` has not yet taken: `data[pos..end]`.
+struct InputBuffer {
+    data: Vec<u8>,
+    pos: usize,
+    end: usize,
 }
 
 /// The first fatal error of a stream, which every later call reports.
@@ -212,11 +219,9 @@ impl<T> SslStream<T> {
         SslStream {
             ssl: parts.ssl,
             conn: parts.conn,
-            owned_fds: parts.owned_fds,
+            owned_fds: parts.owned_fds.into_boxed_slice(),
             _context: parts.context,
-            input: Vec::new(),
-            input_pos: 0,
-            input_end: 0,
+            input: None,
             input_capacity: parts.input_capacity.max(1),
             output: Vec::new(),
             output_capacity: parts.output_capacity,
@@ -243,7 +248,7 @@ impl<T> SslStream<T> {
     /// Records how the stream reaches its transport (set up after the `SSL` exists).
     pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedDescriptor>) {
         self.io = io;
-        self.owned_fds = owned_fds;
+        self.owned_fds = owned_fds.into_boxed_slice();
     }
 
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
@@ -347,22 +352,32 @@ impl<T> SslStream<T> {
                 }
             );
         if !retryable && self.failed.is_none() {
-            self.failed = Some(Failure {
+            self.failed = Some(Box::new(Failure {
                 kind: e.io_kind(),
                 reason: e.to_string(),
-            });
+            }));
         }
         e
     }
 
-    /// Resumes a panic caught in a callback during the last `SSL_*` call.
+    /// Resumes a panic caught in a callback during the last `SSL_*` call. (Runs after every
+    /// call: the check is inlined, the rare resumption is not.)
+    #[inline]
     fn resume_panic(&mut self) {
+        if self.conn.get().bio.panic.is_some() {
+            self.resume_parked_panic();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resume_parked_panic(&mut self) {
         if let Some(payload) = self.conn.get_mut().take_panic() {
             ErrorStack::clear();
-            self.failed = Some(Failure {
+            self.failed = Some(Box::new(Failure {
                 kind: io::ErrorKind::Other,
                 reason: "a transport or callback panicked".into(),
-            });
+            }));
             std::panic::resume_unwind(payload);
         }
     }
@@ -463,7 +478,7 @@ impl<T> SslStream<T> {
             }
         }
         // OpenSSL's BIOs on the duplicates are gone with the SSL: close them.
-        self.owned_fds.clear();
+        self.owned_fds = Box::default();
         self.io.fds = None;
         self.conn.get_mut().bio.transport.take()
     }

@@ -2,7 +2,7 @@
 //! side. [`ClientOptions`](crate::ClientOptions) and [`ServerOptions`](crate::ServerOptions)
 //! collect what is asked for and hand it here.
 
-use super::connection::{AlpnCallback, Connection, SniCallback, CONNECTION};
+use super::connection::{AlpnCallback, Connection, ServerChoices, SniCallback, CONNECTION};
 use super::{CloseCallback, IoMode, SharedWithOpenSsl, SslStream, StreamParts};
 use crate::bio::{install_transport, BioState, DEFAULT_READ_AHEAD};
 use crate::callbacks::{alpn_wire, message_trampoline, verify_trampoline};
@@ -106,7 +106,7 @@ pub(crate) fn client<T: Transport>(
         }
     }
     let conn = stream.connection_mut();
-    conn.check_hostname = side.check_hostname;
+    conn.check_hostname = side.check_hostname.map(String::into_boxed_str);
     conn.verifies_server = side.verify_server;
     Ok(stream)
 }
@@ -141,10 +141,15 @@ pub(crate) fn server<T: Transport>(
         }
     }
     let conn = stream.connection_mut();
-    conn.alpn_server = alpn;
-    conn.alpn_select = side.alpn_select;
-    conn.alpn_required = side.alpn_required;
-    conn.sni_callback = side.sni_callback;
+    let choices = ServerChoices {
+        alpn_server: alpn,
+        alpn_select: side.alpn_select,
+        alpn_required: side.alpn_required,
+        sni_callback: side.sni_callback,
+    };
+    // Without ALPN protocols or callbacks the callbacks have nothing to do (`alpn_required`
+    // alone requires nothing: no protocol is ever offered then), so nothing is kept.
+    conn.server_choices = Some(Box::new(choices)).filter(|c| c.is_configured());
     Ok(stream)
 }
 

@@ -239,3 +239,40 @@ fn s_client_alpn_against_our_server() {
         assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
     });
 }
+
+/// The panic of a server's handshake callback, caught inside OpenSSL, comes out of `accept`
+/// in the server's thread, and the handshake fails for the client. Returns the panic's message.
+pub(crate) fn panic_in_server_callback(server: ServerOptions, offer: &[&str]) -> String {
+    let pki = TestPki::new().unwrap();
+    let key = pki.server(&["localhost", "b.example"]).unwrap();
+    let (c, s) = pipe();
+    let server = server.context(server_context(&key.chain_pem, &key.key_pem, None));
+    let handle = std::thread::spawn(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.accept(s).map(drop)))
+    });
+    let client = ClientOptions::new()
+        .hostname("b.example")
+        .context(client_context(&pki, None))
+        .alpn_protocols(offer)
+        .connect(c);
+    assert!(client.is_err(), "the handshake completed despite the panic");
+    let payload = match handle.join().expect("the thread catches the panic") {
+        Err(payload) => payload,
+        Ok(r) => panic!("the callback's panic was swallowed: {r:?}"),
+    };
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_panicking_select_callback_is_resumed_in_the_server_caller() {
+    within(TLS_LIMIT, || {
+        let message = panic_in_server_callback(
+            ServerOptions::new().alpn_select_callback(|_| panic!("alpn callback boom")),
+            &["h2"],
+        );
+        assert_eq!(message, "alpn callback boom");
+    });
+}

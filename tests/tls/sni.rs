@@ -209,3 +209,14 @@ fn s_client_servername_against_our_sni_server() {
         }
     });
 }
+
+#[test]
+fn a_panicking_sni_callback_is_resumed_in_the_server_caller() {
+    within(TLS_LIMIT, || {
+        let message = crate::alpn::panic_in_server_callback(
+            ServerOptions::new().sni_callback(|_| panic!("sni callback boom")),
+            &[],
+        );
+        assert_eq!(message, "sni callback boom");
+    });
+}
