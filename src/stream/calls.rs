@@ -485,14 +485,21 @@ impl<T> SslStream<T> {
 
     /// Writes out the output buffer (when one is configured).
     pub(super) fn flush_output(&mut self) -> Result<(), Error> {
-        while !self.output.is_empty() {
-            let pending = std::mem::take(&mut self.output);
-            let result = self.ssl_write(&pending);
-            self.output = pending;
-            let n = result?;
-            self.output.drain(..n);
+        while self.has_buffered_output() {
+            let mut output = self.output.take().expect("has_buffered_output saw it");
+            let result = self.ssl_write(&output.data);
+            if let Ok(n) = result {
+                output.data.drain(..n);
+            }
+            self.output = Some(output);
+            result?;
         }
         Ok(())
+    }
+
+    /// Whether the output buffer holds plaintext not yet written.
+    pub(super) fn has_buffered_output(&self) -> bool {
+        self.output.as_ref().is_some_and(|o| !o.data.is_empty())
     }
 
     /// Flushes the records a write produced. The plaintext is consumed already, so the write
@@ -547,7 +554,7 @@ impl<T> SslStream<T> {
     #[doc(alias = "SSL_shutdown")]
     pub fn shutdown(&mut self) -> Result<(), Error> {
         self.check_usable()?;
-        if !self.handshake_done && self.output.is_empty() {
+        if !self.handshake_done && !self.has_buffered_output() {
             return Ok(());
         }
         // Handshakes first if it has not happened yet.

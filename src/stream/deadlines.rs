@@ -46,19 +46,14 @@ impl IoMode {
             fd_fast_path: false,
             user_nonblocking: false,
             emulating_blocking: false,
-            deadlines: Deadlines::Unsupported("(not set up)"),
+            deadlines: Deadlines::Unsupported,
             flush_after_write: false,
             timeouts: None,
         }
     }
 
-    /// How a stream waits, given how it reaches its transport (of type `transport`, named
-    /// in errors) and the options.
-    pub(crate) fn new(
-        plumbing: &Plumbing,
-        common: &super::setup::Common,
-        transport: &'static str,
-    ) -> IoMode {
+    /// How a stream waits, given how it reaches its transport and the options.
+    pub(crate) fn new(plumbing: &Plumbing, common: &super::setup::Common) -> IoMode {
         // sslbridge bounds the waits of the descriptors it knows (with poll) and of its own
         // MemoryPipe, and nothing else.
         let deadlines = if plumbing.fds.is_some() {
@@ -66,7 +61,7 @@ impl IoMode {
         } else if plumbing.memory_pipe {
             Deadlines::MemoryPipe
         } else {
-            Deadlines::Unsupported(transport)
+            Deadlines::Unsupported
         };
         IoMode {
             fds: plumbing.fds,
@@ -120,16 +115,16 @@ pub(crate) enum Deadlines {
     Descriptors,
     /// The waits of sslbridge's own `MemoryPipe`, bounded by the operation's deadline.
     MemoryPipe,
-    /// Nothing sslbridge can bound (the transport's type, for the message): a deadline is
-    /// refused rather than silently ignored.
-    Unsupported(&'static str),
+    /// Nothing sslbridge can bound: a deadline is refused rather than silently ignored.
+    Unsupported,
 }
 
 impl Deadlines {
-    /// `Ok` when a deadline can be enforced; else the error that says what to do instead.
-    pub(crate) fn check(self) -> Result<(), Error> {
+    /// `Ok` when a deadline can be enforced; else the error that says what to do instead,
+    /// naming the `transport` type.
+    pub(crate) fn check(self, transport: &'static str) -> Result<(), Error> {
         match self {
-            Deadlines::Unsupported(transport) => Err(Error::InvalidArgument(format!(
+            Deadlines::Unsupported => Err(Error::InvalidArgument(format!(
                 "a timeout cannot be enforced on a transport of type `{transport}`: sslbridge \
                  bounds the waits of descriptors it knows (TcpStream, UnixStream, Pipes of \
                  descriptors, Descriptor, FdTransport) and of its MemoryPipe only; give it the \
@@ -160,7 +155,7 @@ impl<T> SslStream<T> {
     /// usable after a read timeout.
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
         if timeout.is_some() {
-            self.io.deadlines.check()?;
+            self.io.deadlines.check(std::any::type_name::<T>())?;
         }
         self.io.change_timeouts(|t| t.read = timeout);
         self.enforce_deadlines()
@@ -170,7 +165,7 @@ impl<T> SslStream<T> {
     /// [`set_read_timeout`](SslStream::set_read_timeout).
     pub fn set_write_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
         if timeout.is_some() {
-            self.io.deadlines.check()?;
+            self.io.deadlines.check(std::any::type_name::<T>())?;
         }
         self.io.change_timeouts(|t| t.write = timeout);
         self.enforce_deadlines()

@@ -29,16 +29,30 @@ impl<T: Transport> SslStream<T> {
     }
 
     pub(crate) fn write_plaintext(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if self.output_capacity == 0 {
+        if self.output.is_none() {
             return self.write_unbuffered(buf);
         }
-        if self.output.len() >= self.output_capacity {
+        let room = self.output_room()?;
+        let n = buf.len().min(room);
+        if let Some(output) = self.output.as_deref_mut() {
+            output.data.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    /// Room in the output buffer, flushing it first when it is full (0 without one).
+    fn output_room(&mut self) -> Result<usize, Error> {
+        if self
+            .output
+            .as_deref()
+            .is_some_and(|o| o.data.len() >= o.capacity)
+        {
             self.flush_output()?;
         }
-        let room = self.output_capacity - self.output.len();
-        let n = buf.len().min(room);
-        self.output.extend_from_slice(&buf[..n]);
-        Ok(n)
+        Ok(self
+            .output
+            .as_deref()
+            .map_or(0, |o| o.capacity.saturating_sub(o.data.len())))
     }
 
     pub(crate) fn write_plaintext_vectored(
@@ -49,18 +63,15 @@ impl<T: Transport> SslStream<T> {
         let Some(first) = nonempty.next() else {
             return Ok(0);
         };
-        if self.output_capacity == 0
+        if self.output.is_none()
             && (first.len() >= MAX_RECORD_PLAINTEXT || nonempty.next().is_none())
         {
             return self.write_plaintext(first);
         }
-        let limit = if self.output_capacity == 0 {
+        let limit = if self.output.is_none() {
             MAX_RECORD_PLAINTEXT
         } else {
-            if self.output.len() >= self.output_capacity {
-                self.flush_output()?;
-            }
-            self.output_capacity - self.output.len()
+            self.output_room()?
         };
         let total: usize = bufs.iter().map(|b| b.len()).sum::<usize>().min(limit);
         let mut gathered = Vec::with_capacity(total);

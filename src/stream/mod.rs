@@ -140,8 +140,8 @@ pub struct SslStream<T> {
     /// The `BufRead` buffer, made by the first `fill_buf` (most streams never use one).
     input: Option<Box<InputBuffer>>,
     input_capacity: usize,
-    output: Vec<u8>,
-    output_capacity: usize,
+    /// The output buffer, when `output_buffer_size` set one (most streams have none).
+    output: Option<Box<OutputBuffer>>,
     /// Free the record buffers whenever the connection goes idle (`release_buffers`).
     release_buffers: bool,
     /// `SSL_MODE_RELEASE_BUFFERS` is set on the `SSL` (see `set_release_mode`).
@@ -174,6 +174,12 @@ pub struct SslStream<T> {
     flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// Plaintext written and not yet handed to OpenSSL: at most `capacity` bytes.
+struct OutputBuffer {
+    data: Vec<u8>,
+    capacity: usize,
 }
 
 /// What `fill_buf` read and `consume` has not yet taken: `data[pos..end]`.
@@ -223,8 +229,12 @@ impl<T> SslStream<T> {
             _context: parts.context,
             input: None,
             input_capacity: parts.input_capacity.max(1),
-            output: Vec::new(),
-            output_capacity: parts.output_capacity,
+            output: (parts.output_capacity > 0).then(|| {
+                Box::new(OutputBuffer {
+                    data: Vec::new(),
+                    capacity: parts.output_capacity,
+                })
+            }),
             release_buffers: parts.release_buffers,
             release_mode: false,
             unreleased: false,
@@ -507,7 +517,7 @@ impl<T> Drop for SslStream<T> {
         // blocking transport), errors ignored; never while unwinding, never close_notify.
         let mut flush_panic = None;
         if self.flush_on_drop
-            && !self.output.is_empty()
+            && self.has_buffered_output()
             && self.handshake_done
             && self.failed.is_none()
             && !self.ssl.is_null()

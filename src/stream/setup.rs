@@ -210,9 +210,9 @@ fn build_stream<T: Transport>(
         )?
     };
     // A deadline is enforced or refused before any I/O.
-    let io = IoMode::new(&plumbing, &common, std::any::type_name::<T>());
+    let io = IoMode::new(&plumbing, &common);
     if common.timeout.is_some() {
-        io.deadlines.check()?;
+        io.deadlines.check(std::any::type_name::<T>())?;
     }
     stream.set_plumbing(io, plumbing.owned_fds);
     // SAFETY: ssl is live; every string passed is a CString that outlives its call.
