@@ -131,7 +131,8 @@ pub(crate) unsafe extern "C" fn alpn_select_trampoline(
             .find(|ours| wire_names(offered).any(|theirs| theirs == *ours))
             .map(<[u8]>::to_vec)
     } else {
-        return openssl_sys::SSL_TLSEXT_ERR_NOACK;
+        // Nothing to choose from: no protocol, which `alpn_required` turns into a failure.
+        None
     };
     // Point into the client's list: it outlives this callback, as OpenSSL requires.
     let found = chosen.and_then(|name| {

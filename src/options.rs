@@ -429,8 +429,17 @@ impl ServerOptions {
         self
     }
 
-    /// When the client offers ALPN but nothing matches: `true` fails the handshake with a
-    /// `no_application_protocol` alert, `false` (the default) continues without a protocol.
+    /// When the client offers ALPN but nothing matches (also when this server has neither
+    /// [`alpn_protocols`](ServerOptions::alpn_protocols) nor an
+    /// [`alpn_select_callback`](ServerOptions::alpn_select_callback)): `true` fails the
+    /// handshake with a `no_application_protocol` alert, `false` (the default) continues
+    /// without a protocol. A client that offers no ALPN is never refused for it.
+    ///
+    /// ```
+    /// use sslbridge::ServerOptions;
+    /// let http2_only = ServerOptions::new().alpn_protocols(&["h2"]).alpn_required(true);
+    /// # drop(http2_only);
+    /// ```
     pub fn alpn_required(mut self, required: bool) -> Self {
         self.side.alpn_required = required;
         self

@@ -1,12 +1,12 @@
 //! [`FirstBytes`]: the first few bytes a peer sent, kept to explain a peer that does not speak
-//! TLS. Held inline rather than in a `Vec`: every connection keeps one (two, counting the
-//! record header the message callback sees), and a heap allocation each for 16 bytes is more
-//! than the bytes themselves.
+//! TLS. Held inline rather than in a `Vec`: every connection keeps one, and a heap allocation
+//! for 16 bytes costs more than the bytes themselves.
 
 /// How many of the peer's first bytes are kept for error messages.
 pub(crate) const FIRST_BYTES: usize = 16;
 
-/// Up to [`FIRST_BYTES`] bytes, appended once and never changed after.
+/// Up to [`FIRST_BYTES`] bytes, appended to (over several reads) until full; the bytes kept
+/// never change.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct FirstBytes {
     bytes: [u8; FIRST_BYTES],

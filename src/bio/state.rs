@@ -48,8 +48,9 @@ pub(crate) struct BioState {
     pub(crate) eof: bool,
     /// The transport's last error, kept for the stream to return with its own kind.
     pub(crate) error: Option<io::Error>,
-    /// A panic caught inside a callback (the BIO's or any other of the connection's), resumed by
-    /// the stream after the `SSL_*` call.
+    /// A panic caught inside a callback (the BIO's or any other of the connection's),
+    /// resumed by the stream after the `SSL_*` call: the first of a call, the cause of any
+    /// later one (which is forgotten, see `park_panic`).
     pub(crate) panic: Option<Box<dyn Any + Send>>,
     pub(crate) stats: TransportStats,
     /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.

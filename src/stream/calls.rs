@@ -486,12 +486,19 @@ impl<T> SslStream<T> {
     /// Writes out the output buffer (when one is configured).
     pub(super) fn flush_output(&mut self) -> Result<(), Error> {
         while self.has_buffered_output() {
-            let mut output = self.output.take().expect("has_buffered_output saw it");
-            let result = self.ssl_write(&output.data);
-            if let Ok(n) = result {
-                output.data.drain(..n);
+            // Only the bytes leave the buffer for the call (ssl_write needs &mut self); the
+            // buffer itself stays, even if the transport panics meanwhile.
+            let Some(output) = self.output.as_deref_mut() else {
+                break;
+            };
+            let pending = std::mem::take(&mut output.data);
+            let result = self.ssl_write(&pending);
+            if let Some(output) = self.output.as_deref_mut() {
+                output.data = pending;
+                if let Ok(n) = result {
+                    output.data.drain(..n);
+                }
             }
-            self.output = Some(output);
             result?;
         }
         Ok(())

@@ -52,9 +52,13 @@ pub(crate) struct ServerChoices {
 }
 
 impl ServerChoices {
-    /// Whether any of the handshake callbacks has something to do.
+    /// Whether any of the handshake callbacks has something to do (`alpn_required` alone
+    /// does: with nothing to choose from, an ALPN offer then fails the handshake).
     pub(crate) fn is_configured(&self) -> bool {
-        self.alpn_server.is_some() || self.alpn_select.is_some() || self.sni_callback.is_some()
+        self.alpn_server.is_some()
+            || self.alpn_select.is_some()
+            || self.alpn_required
+            || self.sni_callback.is_some()
     }
 }
 

@@ -147,8 +147,7 @@ pub(crate) fn server<T: Transport>(
         alpn_required: side.alpn_required,
         sni_callback: side.sni_callback,
     };
-    // Without ALPN protocols or callbacks the callbacks have nothing to do (`alpn_required`
-    // alone requires nothing: no protocol is ever offered then), so nothing is kept.
+    // With none of them set the callbacks have nothing to do, so nothing is kept.
     conn.server_choices = Some(Box::new(choices)).filter(|c| c.is_configured());
     Ok(stream)
 }

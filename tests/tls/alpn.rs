@@ -153,6 +153,28 @@ fn no_overlap_with_alpn_required_fails_both_sides_cleanly() {
 }
 
 #[test]
+fn alpn_required_without_protocols_fails_an_offer_and_lets_no_offer_through() {
+    within(TLS_LIMIT, || {
+        let pki = TestPki::new().unwrap();
+        // Nothing can match a server that has no protocols: as with no overlap.
+        let o = negotiate(&pki, &["h2"], ServerOptions::new().alpn_required(true));
+        assert!(
+            o.server.is_err(),
+            "server accepted an offer it cannot match"
+        );
+        let text = o.client.map(|_| ()).unwrap_err().to_string();
+        assert!(
+            text.contains("no application protocol") || text.contains("120"),
+            "the client learns why: {text}"
+        );
+        // A client that offers nothing is not refused.
+        let o = negotiate(&pki, &[], ServerOptions::new().alpn_required(true));
+        assert_eq!(o.client.unwrap(), None);
+        assert_eq!(o.server.unwrap().alpn, None);
+    });
+}
+
+#[test]
 fn our_client_against_s_server_alpn() {
     require_openssl_cli();
     within(TLS_LIMIT, || {
