@@ -69,8 +69,9 @@ pub fn wrote_debug_form(data: &[u8]) -> bool {
 
 /// Defines a target's libFuzzer entry points from its body (a `fn(&[u8])` of
 /// [`crate::targets`]): `LLVMFuzzerInitialize` (libfuzzer-sys's own initialisation, which
-/// makes a panic abort, then [`crate::targets::init`] and the [`LIBFUZZER_DEFAULTS`]) and the function libfuzzer-sys's `LLVMFuzzerTestOneInput` calls
-/// with each input (which runs it through [`crate::targets::run`]).
+/// makes a panic abort, then [`crate::targets::init`] and the [`LIBFUZZER_DEFAULTS`]) and the
+/// function libfuzzer-sys's `LLVMFuzzerTestOneInput` calls with each input (which runs it
+/// through [`crate::targets::run`]).
 ///
 /// ```ignore
 /// #![no_main]

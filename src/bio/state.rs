@@ -121,9 +121,10 @@ impl BioState {
             .and_then(Transport::memory_pipe)
     }
 
-    /// Completes the first bytes kept for diagnosis (up to [`FIRST_BYTES`](super::first_bytes::FIRST_BYTES)) with bytes already
-    /// received but not yet handed to OpenSSL, without consuming them: OpenSSL may have asked
-    /// only for a record header before giving up on a peer that does not speak TLS.
+    /// Completes the first bytes kept for diagnosis (up to
+    /// [`FIRST_BYTES`](super::first_bytes::FIRST_BYTES)) with bytes already received but not
+    /// yet handed to OpenSSL, without consuming them: OpenSSL may have asked only for a record
+    /// header before giving up on a peer that does not speak TLS.
     pub(crate) fn top_up_first_bytes(&mut self) {
         let missing = self.first_bytes.missing();
         if missing == 0 || self.first_bytes.is_empty() {

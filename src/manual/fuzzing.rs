@@ -402,9 +402,10 @@
 //! 81, 53, 73 (and 62 beside another job); with 32, 93, 85, 83, 100, 106, 83, 76, 75
 //! (median 84). A run's speed depends on which inputs the fuzzer happens to pick (the
 //! committed inputs take 0 to 135 ms each, run one by one; a `perf` profile of the slowest
-//! puts 21 % of its time in sslbridge's BIO read callback, against 8 % in the handshake), so single 60 s figures of this target vary by a quarter either way. The
-//! other targets gain less, since they make hundreds of runs a second and their features soon
-//! pass 255 runs: with the default and with 32, side by side, `client_records` 982 and 1,027,
+//! puts 21 % of its time in sslbridge's BIO read callback, against 8 % in the handshake), so
+//! single 60 s figures of this target vary by a quarter either way. The other targets gain
+//! less, since they make hundreds of runs a second and their features soon pass 255 runs:
+//! with the default and with 32, side by side, `client_records` 982 and 1,027,
 //! `server_records` 697 and 778, `certificate` 1,695 and 1,613, `hostname` 865 and 899
 //! executions per CPU second (01:25–01:36 UTC, one run each; the runs with 32 beside a build
 //! on the other core).
@@ -443,9 +444,9 @@
 //! and the name, and may use a slow group (P-384, P-521, X448, ffdhe2048), in an OpenSSL
 //! compiled with AddressSanitizer and `trace-cmp`; with the bookkeeping cost gone, a `perf`
 //! profile of the fuzzer spends its time in the handshake (comparison hooks 21 %, ASan's
-//! allocator, stack depot and stack unwinding 18 %, libFuzzer's malloc hooks 4 %) and 13 % in what is left of
-//! the entropic schedule's bookkeeping. Tried and not kept, before the flag: libFuzzer's
-//! `-entropic=0` (48 and 53 per second: no gain); reusing one server
+//! allocator, stack depot and stack unwinding 18 %, libFuzzer's malloc hooks 4 %) and 13 % in
+//! what is left of the entropic schedule's bookkeeping. Tried and not kept, before the flag:
+//! libFuzzer's `-entropic=0` (48 and 53 per second: no gain); reusing one server
 //! context with its session cache emptied per run instead of making one per run for the
 //! session-cache resumptions (49 per second, and the run no longer reaches the certificate
 //! and key parsing the made context covered: `cov:` 11,026). Figures of 2026-12-01, before

@@ -69,8 +69,9 @@
 //! - **Not ahead of rust-openssl on every benchmark row.** sslbridge makes one `read` fill a
 //!   large buffer from many records and one record from a vectored write, and it keeps
 //!   nothing from an idle connection's buffers. But each 1 KiB write runs about 4% more
-//!   instructions than rust-openssl's (mostly the look at the thread's OpenSSL error queue before each call, which
-//!   keeps errors left there by other code from being blamed on this stream). Over TCP with
+//!   instructions than rust-openssl's (mostly the look at the thread's OpenSSL error queue
+//!   before each call, which keeps errors left there by other code from being blamed on this
+//!   stream). Over TCP with
 //!   1 KiB writes its receiver empties the socket and sleeps, so the sender pays a wake-up per
 //!   segment. An idle connection holds about 1.4% more memory than rust-openssl's, all of it
 //!   sslbridge's own per-connection state. BENCHMARKS.md has the figures and says which rows

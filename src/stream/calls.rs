@@ -51,6 +51,7 @@ impl<T> SslStream<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "SSL_do_handshake")]
+    #[inline] // every read and write starts here: the checks inline, the handshake not
     pub fn handshake(&mut self) -> Result<(), Error> {
         if self.failed.is_some() {
             return self.check_usable();
@@ -58,6 +59,11 @@ impl<T> SslStream<T> {
         if self.handshake_done {
             return Ok(());
         }
+        self.run_handshake()
+    }
+
+    #[inline(never)]
+    fn run_handshake(&mut self) -> Result<(), Error> {
         let call = |ssl: *mut SSL, _: &mut usize| {
             // SAFETY: drive() passes the live SSL.
             unsafe { openssl_sys::SSL_do_handshake(ssl) }
@@ -133,16 +139,6 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// Runs the handshake unless it is done: the check every read and write makes first,
-    /// inlined (the handshake itself is not).
-    #[inline]
-    fn ensure_handshake(&mut self) -> Result<(), Error> {
-        if self.handshake_done && self.failed.is_none() {
-            return Ok(());
-        }
-        self.handshake()
-    }
-
     /// Whether the handshake has completed.
     pub fn is_handshake_done(&self) -> bool {
         self.handshake_done
@@ -157,7 +153,7 @@ impl<T> SslStream<T> {
         if let Some(e) = self.deferred_read_error.take() {
             return Err(*e);
         }
-        self.ensure_handshake()?;
+        self.handshake()?;
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -334,7 +330,7 @@ impl<T> SslStream<T> {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.ensure_handshake()?;
+        self.handshake()?;
         if self.flush_pending {
             self.flush_written_records();
         }
@@ -485,19 +481,16 @@ impl<T> SslStream<T> {
 
     /// Writes out the output buffer (when one is configured).
     pub(super) fn flush_output(&mut self) -> Result<(), Error> {
-        while self.has_buffered_output() {
-            // Only the bytes leave the buffer for the call (ssl_write needs &mut self); the
-            // buffer itself stays, even if the transport panics meanwhile.
-            let Some(output) = self.output.as_deref_mut() else {
-                break;
-            };
-            let pending = std::mem::take(&mut output.data);
+        // Only the bytes leave the buffer for each call (ssl_write needs &mut self); the
+        // buffer itself stays, even if the transport panics meanwhile.
+        while let Some(output) = self.output.as_deref_mut().filter(|o| !o.data.is_empty()) {
+            let mut pending = std::mem::take(&mut output.data);
             let result = self.ssl_write(&pending);
+            if let Ok(n) = result {
+                pending.drain(..n);
+            }
             if let Some(output) = self.output.as_deref_mut() {
                 output.data = pending;
-                if let Ok(n) = result {
-                    output.data.drain(..n);
-                }
             }
             result?;
         }

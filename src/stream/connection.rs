@@ -39,7 +39,6 @@ pub(crate) struct Connection {
 
 /// What a server chooses during the handshake (ALPN protocol, context by server name), held
 /// apart from [`Connection`] so that connections without them do not carry the fields.
-#[derive(Default)]
 pub(crate) struct ServerChoices {
     /// ALPN protocols in preference order, in wire format.
     pub(crate) alpn_server: Option<Vec<u8>>,
