@@ -45,3 +45,57 @@ pub(super) unsafe fn attach_descriptor_bios(ssl: *mut SSL, fds: Fds) -> Result<(
     unsafe { openssl_sys::SSL_set_bio(ssl, rbio, wbio) };
     Ok(())
 }
+
+/// Makes the read BIO of `ssl` (on descriptor `fd`) read only what is already there, or stops
+/// that again: while it is on, each system call it would make to read first asks `poll`, with
+/// no timeout, and with nothing to read it reports "retry" instead of waiting.
+///
+/// A read that already has bytes for the caller turns it on to take more records without
+/// waiting on a blocking descriptor: a whole record in OpenSSL's read-ahead buffer is then
+/// read with no system call at all, the rest of a partial one only if it has arrived.
+///
+/// # Safety
+/// `ssl` is live and its read BIO is the fd path's BIO on `fd`.
+pub(crate) unsafe fn set_read_no_wait(ssl: *mut SSL, fd: RawFd, on: bool) {
+    // SAFETY: ssl is live (caller); its read BIO lives as long as it does. The callback
+    // argument carries the descriptor's number, never dereferenced.
+    unsafe {
+        let bio = openssl_sys::SSL_get_rbio(ssl);
+        if on {
+            ffi::BIO_set_callback_arg(bio, fd as isize as *mut std::os::raw::c_char);
+            ffi::BIO_set_callback_ex(bio, Some(read_only_what_is_there));
+        } else {
+            ffi::BIO_set_callback_ex(bio, None);
+        }
+    }
+}
+
+/// The BIO callback of [`set_read_no_wait`]: before a read, with nothing readable on the
+/// descriptor, the read is not made and the BIO says "retry reading", so OpenSSL returns
+/// `SSL_ERROR_WANT_READ` with whatever it has kept. Every other call passes through.
+unsafe extern "C" fn read_only_what_is_there(
+    bio: *mut BIO,
+    oper: std::os::raw::c_int,
+    _argp: *const std::os::raw::c_char,
+    _len: usize,
+    _argi: std::os::raw::c_int,
+    _argl: std::os::raw::c_long,
+    ret: std::os::raw::c_int,
+    _processed: *mut usize,
+) -> std::os::raw::c_long {
+    if oper != ffi::BIO_CB_READ {
+        return ret.into();
+    }
+    // SAFETY: OpenSSL passes the live BIO this callback was set on; its argument is the
+    // descriptor number set with it.
+    unsafe {
+        let fd = ffi::BIO_get_callback_arg(bio) as isize as RawFd;
+        if crate::ffi::posix::readable_now(fd) {
+            return ret.into();
+        }
+        // What the BIO's own read sets when its descriptor would block.
+        openssl_sys::BIO_clear_retry_flags(bio);
+        openssl_sys::BIO_set_retry_read(bio);
+    }
+    -1
+}

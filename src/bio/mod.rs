@@ -11,6 +11,8 @@ mod method;
 mod record;
 mod state;
 
+#[cfg(unix)]
+pub(crate) use fd::set_read_no_wait;
 pub(crate) use record::count_complete_by as count_complete_records;
 pub use state::TransportStats;
 pub(crate) use state::{BioState, DEFAULT_READ_AHEAD};

@@ -112,6 +112,18 @@ pub(crate) fn interrupted() -> bool {
     errno() == libc::EINTR
 }
 
+/// Whether a read on `fd` would return at once (data, EOF or an error waiting): `poll` with
+/// no timeout. An interrupted or failed `poll` says no, so a caller that must not wait stops.
+pub(crate) fn readable_now(fd: RawFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout never waits.
+    unsafe { libc::poll(&mut pfd, 1 as libc::nfds_t, 0) > 0 }
+}
+
 /// What to wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Readiness {

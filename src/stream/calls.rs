@@ -20,6 +20,10 @@ struct Waiting {
     pending: bool,
     /// Whole records waiting in the BIO or the `MemoryPipe`, up to 2.
     records: usize,
+    /// Fd path, blocking descriptor: OpenSSL's read-ahead buffer holds bytes, a whole record
+    /// or part of one (`SSL_has_pending`). The next read is guarded so that it takes what is
+    /// there and never waits for the rest.
+    read_ahead: bool,
 }
 
 impl<T> SslStream<T> {
@@ -253,12 +257,31 @@ impl<T> SslStream<T> {
     fn waiting(&mut self) -> Waiting {
         // SAFETY: ssl is live (callers checked).
         let pending = unsafe { openssl_sys::SSL_pending(self.ssl) } > 0;
-        let records = if self.io.fd_fast_path {
-            0
-        } else {
-            self.conn.get_mut().bio.complete_records(2)
-        };
-        Waiting { pending, records }
+        if self.io.fd_fast_path {
+            // SAFETY: as above.
+            let read_ahead = !pending
+                && self.blocking_fd_path_read().is_some()
+                && unsafe { ffi::SSL_has_pending(self.ssl) } != 0;
+            return Waiting {
+                pending,
+                records: 0,
+                read_ahead,
+            };
+        }
+        let records = self.conn.get_mut().bio.complete_records(2);
+        Waiting {
+            pending,
+            records,
+            read_ahead: false,
+        }
+    }
+
+    /// The read descriptor when OpenSSL reads it itself (fd path) and it blocks: a read
+    /// beyond the bytes in hand must then be guarded so that it does not wait.
+    fn blocking_fd_path_read(&self) -> Option<std::os::raw::c_int> {
+        let fds = self.io.fds.filter(|_| self.io.fd_fast_path)?;
+        let nonblocking = self.io.emulating_blocking || self.io.user_nonblocking;
+        (!nonblocking).then_some(fds.read)
     }
 
     /// Whether another `SSL_read` would return without waiting for the transport: decrypted
@@ -272,6 +295,7 @@ impl<T> SslStream<T> {
         }
         waiting.pending
             || waiting.records > 0
+            || waiting.read_ahead
             || (self.io.fds.is_some() && (self.io.emulating_blocking || self.io.user_nonblocking))
     }
 
@@ -304,11 +328,24 @@ impl<T> SslStream<T> {
         // Even a record that is all there may be a ticket or a KeyUpdate, after which OpenSSL
         // reads on: the BIO must then say "would block" rather than wait for more.
         bio.set_no_wait(true);
+        // On the fd path OpenSSL reads the descriptor itself: its BIO is told instead.
+        #[cfg(unix)]
+        let guarded = self.blocking_fd_path_read();
+        #[cfg(unix)]
+        if let Some(fd) = guarded {
+            // SAFETY: ssl is live and, on the fd path, its read BIO is on `fd`.
+            unsafe { crate::bio::set_read_no_wait(self.ssl, fd, true) };
+        }
         let mut n = 0usize;
         // SAFETY: ssl is live; `buf` is valid for its length in writable bytes.
         let r = unsafe {
             openssl_sys::SSL_read_ex(self.ssl, buf.as_mut_ptr().cast(), buf.len(), &mut n)
         };
+        #[cfg(unix)]
+        if let Some(fd) = guarded {
+            // SAFETY: as above.
+            unsafe { crate::bio::set_read_no_wait(self.ssl, fd, false) };
+        }
         self.conn.get_mut().bio.set_no_wait(false);
         self.resume_panic();
         if r > 0 {

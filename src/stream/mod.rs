@@ -84,6 +84,11 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   non-blocking descriptor), so a 64 KiB buffer takes sixty-four 1 KiB records in one
 ///   call. Once it has bytes it never waits for more: if close_notify, an error or "would
 ///   block" comes after them, it returns the bytes and the next call reports the condition.
+///   On the fd path over a blocking descriptor the read-ahead buffer is OpenSSL's (filled by
+///   one `recv` of up to about 17 KB): a read takes every whole record in it, and the rest of
+///   a partial one only if it has already arrived (OpenSSL's read BIO asks `poll`, with no
+///   timeout, before each system call it makes for these extra records). Records still in
+///   the kernel behind an emptied read-ahead buffer are left to the next read.
 /// - [`write_vectored`](std::io::Write::write_vectored) (and tokio's `poll_write_vectored`,
 ///   with `is_write_vectored() == true`) gathers the slices, up to one maximal record
 ///   (16 KiB), into one `SSL_write`: a header and a body become one record and one

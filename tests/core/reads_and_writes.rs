@@ -89,24 +89,110 @@ fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_custom_bio() {
     })
 }
 
-/// On the fd path a read goes on past a record when the descriptor is non-blocking (here
-/// because a timeout is set: sslbridge then waits with `poll`), since the next `SSL_read`
-/// can only find nothing. On a blocking descriptor only OpenSSL's pending plaintext lets it
-/// go on (the next `recv` could block on a partial record), so the reads stay one record
-/// each: the bytes are the same.
+/// The same over a Unix socket on the fd path, where OpenSSL reads the descriptor itself: on
+/// a blocking descriptor each read takes the whole records in OpenSSL's read-ahead buffer
+/// (and the rest of a partial one that has arrived), and on a non-blocking one (here because
+/// a timeout is set: sslbridge then waits with `poll`) it reads on until "would block".
 #[test]
-fn a_large_buffer_on_the_fd_path_takes_many_records_when_the_descriptor_is_non_blocking() {
+fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_fd_path() {
     within(FD_LIMIT, || {
+        let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
+        write_records(&mut server, 10, RECORDS, KIB);
+        let reads = read_counting(&mut client, 10, RECORDS * KIB, 64 * KIB);
+        assert!(
+            reads < RECORDS / 4,
+            "blocking: {reads} reads for {RECORDS} records"
+        );
+
         let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
         client.set_read_timeout(Some(LIMIT)).unwrap();
         write_records(&mut server, 9, RECORDS, KIB);
         let reads = read_counting(&mut client, 9, RECORDS * KIB, 64 * KIB);
-        assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
+        assert!(
+            reads < RECORDS / 4,
+            "non-blocking: {reads} reads for {RECORDS} records"
+        );
+    })
+}
 
-        let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
-        write_records(&mut server, 10, RECORDS, KIB);
-        let reads = read_counting(&mut client, 10, RECORDS * KIB, 64 * KIB);
-        assert!(reads <= RECORDS, "{reads} reads for {RECORDS} records");
+/// A server transport whose armed write sends the first `part` bytes, says so, and sends the
+/// rest only when told: the client then has a record and part of the next.
+struct SplitWrite {
+    inner: UnixStream,
+    split: Option<(usize, mpsc::Sender<()>, mpsc::Receiver<()>)>,
+}
+
+impl Read for SplitWrite {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for SplitWrite {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some((part, sent, go_on)) = self.split.take() {
+            self.inner.write_all(&buf[..part])?;
+            sent.send(()).unwrap();
+            go_on.recv().unwrap();
+            self.inner.write_all(&buf[part..])?;
+            return Ok(buf.len());
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// On the fd path with a blocking descriptor, a read that has a record and then finds only
+/// part of the next in OpenSSL's read-ahead buffer returns the record: it does not wait in
+/// `recv` for the rest. The rest comes with the next read.
+#[test]
+fn a_partial_record_after_the_bytes_does_not_wait_on_the_fd_path() {
+    within(FD_LIMIT, || {
+        let fx = Fixture::shared();
+        let (c, s) = unix_pair();
+        let server = thread::spawn(move || {
+            let transport = SplitWrite {
+                inner: s,
+                split: None,
+            };
+            fx.server(Mode::CustomBio)
+                .accept(transport)
+                .expect("server handshake")
+        });
+        let mut client = fx
+            .client(Mode::FdPath)
+            .connect(c)
+            .expect("client handshake");
+        assert!(client.uses_fd_fast_path());
+        let mut server = join(server);
+        let (sent_tx, sent_rx) = mpsc::channel();
+        let (go_on_tx, go_on_rx) = mpsc::channel();
+        let writer = thread::spawn(move || {
+            write_records(&mut server, 13, 1, KIB);
+            // The next record leaves in two parts: 500 bytes, then the rest when told.
+            server.get_mut().split = Some((500, sent_tx, go_on_rx));
+            write_records(&mut server, 13 + 1, 1, KIB);
+            server
+        });
+        // Both the first record and the start of the second are in the socket: the client's
+        // first `recv` takes them together.
+        sent_rx.recv().unwrap();
+        let mut buf = vec![0u8; 64 * KIB];
+        let n = client.read(&mut buf).expect("read");
+        assert_eq!(
+            n, KIB,
+            "the whole first record, and nothing of the partial one"
+        );
+        PatternChecker::new(13).check(&buf[..n]);
+        go_on_tx.send(()).unwrap();
+        let n = client.read(&mut buf).expect("read the second record");
+        assert_eq!(n, KIB);
+        PatternChecker::new(14).check(&buf[..n]);
+        let server = join(writer);
+        server.close().expect("close");
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "close_notify");
     })
 }
 
@@ -159,7 +245,7 @@ fn mixed_record_and_read_sizes_are_byte_exact_on_every_path() {
 }
 
 /// The writer sends three records and then waits: a 64 KiB read returns those 3 KiB at once
-/// instead of waiting for more (on a blocking descriptor on the fd path, in three reads).
+/// instead of waiting for more, on every path.
 #[test]
 fn a_read_returns_what_is_there_without_waiting_for_more() {
     fn run<T: Transport + Send + 'static>(
@@ -200,43 +286,69 @@ fn a_read_returns_what_is_there_without_waiting_for_more() {
         // One transport read brings them into the BIO's read-ahead buffer (at least 4 KiB).
         let (c, s) = unix_stream_pair(Mode::CustomBio);
         run(c, s, 1);
-        // A blocking descriptor: a record per read, none waiting for more.
+        // A blocking descriptor on the fd path: one `recv` brings them into OpenSSL's
+        // read-ahead buffer, and the read takes every whole record there.
         let (c, s) = unix_stream_pair(Mode::FdPath);
-        run(c, s, 3);
+        run(c, s, 1);
     })
 }
 
 /// The peer's close_notify right after three records: the read returns the records, the next
-/// one the end of the stream.
+/// one the end of the stream. Over `duplex()` and a Unix socket on both paths.
 #[test]
 fn close_notify_after_the_bytes_is_the_next_read() {
-    within(LIMIT, || {
-        let (mut client, mut server) = duplex_pair();
+    fn run<T: Transport + Send + 'static>(
+        name: &str,
+        mut client: SslStream<T>,
+        server: SslStream<T>,
+    ) {
+        let mut server = server;
         write_records(&mut server, 13, 3, KIB);
         server.close().unwrap();
         let mut buf = vec![0u8; 64 * KIB];
-        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB);
+        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB, "{name}");
         let mut checker = PatternChecker::new(13);
         checker.check(&buf[..3 * KIB]);
-        assert_eq!(client.read(&mut buf).unwrap(), 0);
-        assert_eq!(client.read(&mut buf).unwrap(), 0);
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "{name}");
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "{name}");
+    }
+    within(FD_LIMIT, || {
+        let (c, s) = duplex_pair();
+        run("duplex", c, s);
+        let (c, s) = unix_stream_pair(Mode::CustomBio);
+        run("unix, custom BIO", c, s);
+        let (c, s) = unix_stream_pair(Mode::FdPath);
+        run("unix, fd path", c, s);
     })
 }
 
 /// The transport ends without close_notify right after three records (a truncation): the
-/// read returns the records, the next one reports the truncation.
+/// read returns the records, the next one reports the truncation. Over `duplex()` and a Unix
+/// socket on both paths.
 #[test]
 fn a_truncation_after_the_bytes_is_the_next_read() {
-    within(LIMIT, || {
-        let (mut client, mut server) = duplex_pair();
+    fn run<T: Transport + Send + 'static>(
+        name: &str,
+        mut client: SslStream<T>,
+        server: SslStream<T>,
+    ) {
+        let mut server = server;
         write_records(&mut server, 14, 3, KIB);
         drop(server.into_inner()); // EOF, no close_notify
         let mut buf = vec![0u8; 64 * KIB];
-        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB);
+        assert_eq!(client.read(&mut buf).unwrap(), 3 * KIB, "{name}");
         let mut checker = PatternChecker::new(14);
         checker.check(&buf[..3 * KIB]);
         let err = client.read(&mut buf).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{name}: {err}");
+    }
+    within(FD_LIMIT, || {
+        let (c, s) = duplex_pair();
+        run("duplex", c, s);
+        let (c, s) = unix_stream_pair(Mode::CustomBio);
+        run("unix, custom BIO", c, s);
+        let (c, s) = unix_stream_pair(Mode::FdPath);
+        run("unix, fd path", c, s);
     })
 }
 
