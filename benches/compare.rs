@@ -180,6 +180,7 @@ fn stack_label(stack: Stack, wire: Wire) -> &'static str {
         (Stack::Sslbridge, Wire::Duplex) => "sslbridge",
         (Stack::Sslbridge, _) => "sslbridge (fd fast path)",
         (Stack::SslbridgeBio, _) => "sslbridge (custom BIO)",
+        (Stack::SslbridgeNoReadAhead, _) => "sslbridge (fd path, `fd_read_ahead(false)`)",
         (s, _) => s.name(),
     }
 }

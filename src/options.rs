@@ -169,6 +169,57 @@ macro_rules! common_setters {
             self
         }
 
+        /// Whether OpenSSL reads ahead on the fd fast path (default `true`): one `recv` then
+        /// brings as much as its buffer holds (about 17 KB, several small records), and a
+        /// `read` takes every whole record it brought. With `false` OpenSSL reads each
+        /// record's header and body with a system call each and buffers nothing beyond the
+        /// record, so a `read` takes one record. (No effect on the custom BIO: see
+        /// [`read_ahead_size`](Self::read_ahead_size).)
+        ///
+        /// Reading ahead saves system calls. Where the peer is a process on the same machine
+        /// and sends small records faster than they arrive one by one, it also empties the
+        /// socket at each read, so the reader sleeps until the next record and the sender pays
+        /// to wake it: over loopback TCP with 1 KiB writes, turning it off made the sender
+        /// about 1.4 times faster in BENCHMARKS.md's measurements.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// use std::net::{TcpListener, TcpStream};
+        /// use sslbridge::{ClientOptions, Context, ServerOptions};
+        ///
+        /// let pki = sslbridge::testing::TestPki::new()?;
+        /// let key = pki.server(&["localhost"])?;
+        /// let trust = Context::builder().ca_certificates_pem(&pki.root_pem()).build()?;
+        /// let listener = TcpListener::bind("127.0.0.1:0")?;
+        /// let address = listener.local_addr()?;
+        /// let server = std::thread::spawn(move || -> Result<(), sslbridge::Error> {
+        ///     let (socket, _) = listener.accept()?;
+        ///     let mut tls = ServerOptions::new()
+        ///         .certificate_chain_pem(&key.chain_pem)
+        ///         .private_key_pem(&key.key_pem)
+        ///         .fd_read_ahead(false)
+        ///         .accept(socket)?;
+        ///     let mut buf = vec![0u8; 64 * 1024];
+        ///     let n = tls.read(&mut buf)?;
+        ///     assert_eq!(n, 1024); // one record per read, however many are waiting
+        ///     Ok(())
+        /// });
+        /// let mut tls = ClientOptions::new()
+        ///     .hostname("localhost")
+        ///     .context(trust)
+        ///     .connect(TcpStream::connect(address)?)?;
+        /// for _ in 0..4 {
+        ///     tls.write_all(&[1u8; 1024])?;
+        /// }
+        /// server.join().unwrap()?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[doc(alias = "SSL_set_read_ahead")]
+        pub fn fd_read_ahead(mut self, read_ahead: bool) -> Self {
+            self.common.fd_read_ahead = Some(read_ahead);
+            self
+        }
+
         /// Bounds the handshake and each later read and write (see
         /// [`SslStream::set_read_timeout`]); expiry is [`Error::Timeout`].
         ///

@@ -96,6 +96,7 @@ pub fn section(ctx: &Ctx) -> Result<Bulk, BoxError> {
             vec![
                 Stack::Sslbridge,
                 Stack::SslbridgeBio,
+                Stack::SslbridgeNoReadAhead,
                 Stack::OpenSsl,
                 Stack::Rustls,
             ],

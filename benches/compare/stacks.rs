@@ -31,6 +31,8 @@ pub enum Stack {
     Sslbridge,
     /// sslbridge forced through the custom BIO (`unwrap_fd(false)`).
     SslbridgeBio,
+    /// sslbridge on the fd fast path without OpenSSL's read-ahead (`fd_read_ahead(false)`).
+    SslbridgeNoReadAhead,
     /// rust-openssl's `SslStream`.
     OpenSsl,
     /// rustls's `StreamOwned` with the ring provider.
@@ -42,6 +44,7 @@ impl Stack {
         match self {
             Stack::Sslbridge => "sslbridge",
             Stack::SslbridgeBio => "sslbridge-bio",
+            Stack::SslbridgeNoReadAhead => "sslbridge-no-read-ahead",
             Stack::OpenSsl => "rust-openssl",
             Stack::Rustls => "rustls",
         }
@@ -51,6 +54,7 @@ impl Stack {
         [
             Stack::Sslbridge,
             Stack::SslbridgeBio,
+            Stack::SslbridgeNoReadAhead,
             Stack::OpenSsl,
             Stack::Rustls,
         ]
@@ -268,9 +272,10 @@ impl Configs {
         transport: T,
     ) -> Result<Box<dyn Conn>, BoxError> {
         Ok(match stack {
-            Stack::Sslbridge | Stack::SslbridgeBio => Box::new(
+            Stack::Sslbridge | Stack::SslbridgeBio | Stack::SslbridgeNoReadAhead => Box::new(
                 self.sb_server_options()
-                    .unwrap_fd(stack == Stack::Sslbridge)
+                    .unwrap_fd(stack != Stack::SslbridgeBio)
+                    .fd_read_ahead(stack != Stack::SslbridgeNoReadAhead)
                     .accept(transport)?,
             ),
             Stack::OpenSsl => Box::new(
@@ -299,14 +304,15 @@ impl Configs {
         resume: bool,
     ) -> Result<Box<dyn Conn>, BoxError> {
         Ok(match stack {
-            Stack::Sslbridge | Stack::SslbridgeBio => {
+            Stack::Sslbridge | Stack::SslbridgeBio | Stack::SslbridgeNoReadAhead => {
                 let session = match ticket {
                     Some(Ticket::Sslbridge(s)) => Some(s),
                     _ => None,
                 };
                 Box::new(
                     self.sb_client_options(session)
-                        .unwrap_fd(stack == Stack::Sslbridge)
+                        .unwrap_fd(stack != Stack::SslbridgeBio)
+                        .fd_read_ahead(stack != Stack::SslbridgeNoReadAhead)
                         .connect(transport)?,
                 )
             }

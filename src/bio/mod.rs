@@ -42,7 +42,7 @@ pub(crate) struct Plumbing {
 /// - a transport with descriptors sslbridge knows gets OpenSSL's own socket BIO (sockets) or
 ///   fd BIOs (one per direction for a pair) on the stream's duplicates of them, with
 ///   OpenSSL's read-ahead, so header and body come in one system call: the fd fast path
-///   (unless `unwrap_fd` is false);
+///   (unless `unwrap_fd` is false; `fd_read_ahead` false turns the read-ahead off);
 /// - everything else gets the custom BIO over `state`; a `MemoryPipe` with OpenSSL's
 ///   read-ahead on, since it hands over one whole record per read straight into OpenSSL's
 ///   buffer; other transports without it, and the BIO's own read-ahead buffer instead (their
@@ -57,6 +57,7 @@ pub(crate) unsafe fn install_transport(
     state: *mut BioState,
     capabilities: Capabilities,
     unwrap_fd: bool,
+    fd_read_ahead: bool,
 ) -> Result<Plumbing, Error> {
     let (fds, owned_fds, user_nonblocking) = own_descriptors(capabilities.fds)?;
     let fd_fast_path = fds.is_some() && unwrap_fd;
@@ -75,7 +76,7 @@ pub(crate) unsafe fn install_transport(
         {
             (*state).fd = fds.map(|f| f.read);
         }
-        if fd_fast_path || capabilities.memory_pipe {
+        if (fd_fast_path && fd_read_ahead) || capabilities.memory_pipe {
             crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);
         }
     }

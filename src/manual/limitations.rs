@@ -71,8 +71,10 @@
 //!   nothing from an idle connection's buffers. But each 1 KiB write runs about 4% more
 //!   instructions than rust-openssl's (mostly the look at the thread's OpenSSL error queue
 //!   before each call, which keeps errors left there by other code from being blamed on this
-//!   stream). Over TCP with
-//!   1 KiB writes its receiver empties the socket and sleeps, so the sender pays a wake-up per
-//!   segment. An idle connection holds about 1.4% more memory than rust-openssl's, all of it
+//!   stream). Over loopback TCP with 1 KiB writes, OpenSSL's read-ahead on the fd path lets
+//!   the receiver empty the socket at each read and sleep, so the sender pays to wake it:
+//!   that row is 0.6–0.8 × rust-openssl with the defaults and about level or ahead with
+//!   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead), which reads one record
+//!   per system call pair as rust-openssl does. An idle connection holds about 1.4% more memory than rust-openssl's, all of it
 //!   sslbridge's own per-connection state. BENCHMARKS.md has the figures and says which rows
 //!   are behind.

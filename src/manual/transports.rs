@@ -147,7 +147,10 @@
 //! record; [`SslStream::transport_stats`](crate::SslStream::transport_stats) counts the calls
 //! your transport sees. A [`MemoryPipe`](crate::MemoryPipe) is read straight into OpenSSL's
 //! record buffer, which saves a copy. On the fd fast path the kernel does the copying and
-//! OpenSSL's own read-ahead saves a system call per record.
+//! OpenSSL's own read-ahead saves a system call per record
+//! ([`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) turns it off: worth trying
+//! when a process on the same machine sends you a stream of small records, see its
+//! documentation).
 //!
 //! On the custom BIO each `write` that produces records flushes the transport before it
 //! returns (OpenSSL itself flushes only after handshake flights), so a buffering transport

@@ -40,6 +40,8 @@ pub(crate) struct Common {
     pub(crate) ignore_unexpected_eof: bool,
     /// `None` means the default: use the fd fast path when the transport has descriptors.
     pub(crate) unwrap_fd: Option<bool>,
+    /// `None` means the default: OpenSSL reads ahead on the fd fast path.
+    pub(crate) fd_read_ahead: Option<bool>,
     pub(crate) timeout: Option<Duration>,
     /// `None` means the default: release idle buffers.
     pub(crate) release_buffers: Option<bool>,
@@ -206,6 +208,7 @@ fn build_stream<T: Transport>(
             &raw mut (*conn_ptr).bio,
             capabilities,
             common.unwrap_fd.unwrap_or(true),
+            common.fd_read_ahead.unwrap_or(true),
         )?
     };
     // A deadline is enforced or refused before any I/O.

@@ -115,6 +115,39 @@ fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_fd_path() {
     })
 }
 
+/// `fd_read_ahead(false)`: OpenSSL reads each record by itself on the fd path, so a read takes
+/// one record, however many wait in the socket; the bytes are the same. The custom BIO is not
+/// affected: it still takes many records per read.
+#[test]
+fn without_fd_read_ahead_a_read_takes_one_record_on_the_fd_path() {
+    fn connect(mode: Mode) -> (SslStream<UnixStream>, SslStream<UnixStream>) {
+        let fx = Fixture::shared();
+        let (c, s) = unix_pair();
+        let server = thread::spawn(move || fx.server(mode).accept(s).expect("server handshake"));
+        let client = fx
+            .client(mode)
+            .fd_read_ahead(false)
+            .connect(c)
+            .expect("client handshake");
+        assert_eq!(client.uses_fd_fast_path(), mode.is_fd());
+        (client, join(server))
+    }
+    within(FD_LIMIT, || {
+        let (mut client, mut server) = connect(Mode::FdPath);
+        write_records(&mut server, 20, RECORDS, KIB);
+        let reads = read_counting(&mut client, 20, RECORDS * KIB, 64 * KIB);
+        assert_eq!(reads, RECORDS, "one record per read");
+
+        let (mut client, mut server) = connect(Mode::CustomBio);
+        write_records(&mut server, 21, RECORDS, KIB);
+        let reads = read_counting(&mut client, 21, RECORDS * KIB, 64 * KIB);
+        assert!(
+            reads < RECORDS / 4,
+            "custom BIO: {reads} reads for {RECORDS} records"
+        );
+    })
+}
+
 /// A server transport whose armed write sends the first `part` bytes, says so, and sends the
 /// rest only when told: the client then has a record and part of the next.
 struct SplitWrite {
