@@ -224,6 +224,49 @@ fn in_process_pipes_both_paths() {
     }
 }
 
+/// Over a pair of blocking pipes on the fd path (one fd BIO per direction), a 64 KiB read takes
+/// every whole record OpenSSL's read-ahead brought in from the read pipe, not one per call.
+#[test]
+fn a_large_buffer_takes_many_records_over_pipes_on_the_fd_path() {
+    // 48 records of 1 KiB: with their headers and tags they fit in a 64 KiB pipe, so the
+    // server can write them all before the client reads.
+    const RECORDS: usize = 48;
+    within(FD_LIMIT, || {
+        let (r1, w1) = std::io::pipe().unwrap();
+        let (r2, w2) = std::io::pipe().unwrap();
+        let pki = Fixture::shared();
+        let server = thread::spawn(move || {
+            let mut tls = pki
+                .server(Mode::FdPath)
+                .accept(Pipes::new(r1, w2))
+                .expect("accept");
+            let mut record = [0u8; 1024];
+            for i in 0..RECORDS {
+                fill_pattern(3, (i * record.len()) as u64, &mut record);
+                tls.write_all(&record).expect("write a record");
+            }
+            tls
+        });
+        let mut tls = pki
+            .client(Mode::FdPath)
+            .connect(Pipes::new(r2, w1))
+            .expect("connect");
+        assert!(tls.uses_fd_fast_path());
+        let server = join(server);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut checker = PatternChecker::new(3);
+        let mut reads = 0;
+        while (checker.offset as usize) < RECORDS * 1024 {
+            let n = tls.read(&mut buf).expect("read");
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+            reads += 1;
+        }
+        assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
+        drop(server);
+    });
+}
+
 /// A user's own descriptor types opt in with `Pipes::from_fds` (anything `AsFd`).
 #[test]
 fn pipes_from_fds_opts_user_types_in() {
