@@ -179,8 +179,9 @@ macro_rules! common_setters {
         /// Reading ahead saves system calls. Where the peer is a process on the same machine
         /// and sends small records faster than they arrive one by one, it also empties the
         /// socket at each read, so the reader sleeps until the next record and the sender pays
-        /// to wake it: over loopback TCP with 1 KiB writes, turning it off made the sender
-        /// about 1.4 times faster in BENCHMARKS.md's measurements.
+        /// to wake it. Over loopback TCP with 1 KiB writes, turning it off raised that
+        /// benchmark row from 0.58–0.76 to 0.79–1.12 × rust-openssl's throughput in four runs
+        /// (BENCHMARKS.md); over a Unix socket reading ahead was the faster of the two.
         ///
         /// ```
         /// use std::io::{Read, Write};
