@@ -201,8 +201,10 @@ macro_rules! common_setters {
         ///         .fd_read_ahead(false)
         ///         .accept(socket)?;
         ///     let mut buf = vec![0u8; 64 * 1024];
-        ///     let n = tls.read(&mut buf)?;
-        ///     assert_eq!(n, 1024); // one record per read, however many are waiting
+        ///     for _ in 0..4 {
+        ///         // One record per read, however many are waiting.
+        ///         assert_eq!(tls.read(&mut buf)?, 1024);
+        ///     }
         ///     Ok(())
         /// });
         /// let mut tls = ClientOptions::new()
