@@ -9,6 +9,7 @@ use openssl_sys::{BIO, BIO_METHOD, SSL, SSL_CTX, X509_NAME};
 use std::os::raw::{c_char, c_int, c_long, c_ulong, c_void};
 
 /// `BIO_callback_fn_ex`: called before and after each operation on a BIO that has it.
+#[cfg(unix)]
 pub type BIO_callback_fn_ex = unsafe extern "C" fn(
     b: *mut BIO,
     oper: c_int,
@@ -35,8 +36,11 @@ extern "C" {
     pub fn SSL_set_verify_depth(ssl: *mut SSL, depth: c_int);
     pub fn SSL_free_buffers(ssl: *mut SSL) -> c_int;
     pub fn SSL_has_pending(ssl: *const SSL) -> c_int;
+    #[cfg(unix)]
     pub fn BIO_set_callback_ex(b: *mut BIO, callback: Option<BIO_callback_fn_ex>);
+    #[cfg(unix)]
     pub fn BIO_set_callback_arg(b: *mut BIO, arg: *mut c_char);
+    #[cfg(unix)]
     pub fn BIO_get_callback_arg(b: *const BIO) -> *mut c_char;
     pub fn SSL_set_msg_callback(
         ssl: *mut SSL,
@@ -85,6 +89,7 @@ pub const SSL_CTRL_CHAIN: c_int = 88;
 /// `BIO_C_GET_FD`: ask a BIO for its descriptor.
 pub const BIO_C_GET_FD: c_int = 105;
 /// The `oper` of a `BIO_callback_fn_ex` call made before a read.
+#[cfg(unix)]
 pub const BIO_CB_READ: c_int = 0x02;
 pub const BIO_CTRL_PENDING: c_int = 10;
 pub const BIO_CTRL_WPENDING: c_int = 13;

@@ -278,10 +278,17 @@ impl<T> SslStream<T> {
 
     /// The read descriptor when OpenSSL reads it itself (fd path) and it blocks: a read
     /// beyond the bytes in hand must then be guarded so that it does not wait.
+    #[cfg(unix)]
     fn blocking_fd_path_read(&self) -> Option<std::os::raw::c_int> {
         let fds = self.io.fds.filter(|_| self.io.fd_fast_path)?;
         let nonblocking = self.io.emulating_blocking || self.io.user_nonblocking;
         (!nonblocking).then_some(fds.read)
+    }
+
+    /// No fd path off Unix.
+    #[cfg(not(unix))]
+    fn blocking_fd_path_read(&self) -> Option<std::os::raw::c_int> {
+        None
     }
 
     /// Whether another `SSL_read` would return without waiting for the transport: decrypted
@@ -343,6 +350,8 @@ impl<T> SslStream<T> {
         };
         #[cfg(unix)]
         if let Some(fd) = guarded {
+            // The BIO's "retry reading" flags stay set: `take_error` below needs them to see
+            // "would block" (SSL_get_error), and the BIO's next read or write clears them.
             // SAFETY: as above.
             unsafe { crate::bio::set_read_no_wait(self.ssl, fd, false) };
         }

@@ -88,7 +88,10 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   one `recv` of up to about 17 KB): a read takes every whole record in it, and the rest of
 ///   a partial one only if it has already arrived (OpenSSL's read BIO asks `poll`, with no
 ///   timeout, before each system call it makes for these extra records). Records still in
-///   the kernel behind an emptied read-ahead buffer are left to the next read.
+///   the kernel behind an emptied read-ahead buffer are left to the next read. (Only
+///   reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for one
+///   back or a post-handshake certificate request, has its answer written during the read,
+///   and on a blocking transport that write waits for room as any write does.)
 /// - [`write_vectored`](std::io::Write::write_vectored) (and tokio's `poll_write_vectored`,
 ///   with `is_write_vectored() == true`) gathers the slices, up to one maximal record
 ///   (16 KiB), into one `SSL_write`: a header and a body become one record and one
