@@ -180,7 +180,7 @@ macro_rules! common_setters {
         /// and sends small records faster than they arrive one by one, it also empties the
         /// socket at each read, so the reader sleeps until the next record and the sender pays
         /// to wake it. Over loopback TCP with 1 KiB writes, turning it off raised that
-        /// benchmark row from 0.58–0.76 to 0.79–1.12 × rust-openssl's throughput in four runs
+        /// benchmark row from 0.58–0.96 to 0.79–1.38 × rust-openssl's throughput in five runs
         /// (BENCHMARKS.md); over a Unix socket reading ahead was the faster of the two.
         ///
         /// ```

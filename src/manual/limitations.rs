@@ -73,8 +73,8 @@
 //!   before each call, which keeps errors left there by other code from being blamed on this
 //!   stream). Over loopback TCP with 1 KiB writes, OpenSSL's read-ahead on the fd path lets
 //!   the receiver empty the socket at each read and sleep, so the sender pays to wake it:
-//!   that row was 0.58–0.76 × rust-openssl with the defaults and 0.79–1.12 with
+//!   that row was 0.58–0.96 × rust-openssl with the defaults and 0.79–1.38 with
 //!   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) (one record per pair of
-//!   system calls, as rust-openssl reads) in four runs. An idle connection holds about 1.4%
+//!   system calls, as rust-openssl reads) in five runs. An idle connection holds about 1.4%
 //!   more memory than rust-openssl's, all of it sslbridge's own per-connection state.
 //!   BENCHMARKS.md has the figures and says which rows are behind.
