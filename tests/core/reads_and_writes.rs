@@ -33,6 +33,21 @@ fn unix_stream_pair(mode: Mode) -> (SslStream<UnixStream>, SslStream<UnixStream>
     pair
 }
 
+/// Runs `$run(name, client, server)`, a generic fn, on a handshaken pair over `duplex()` and
+/// over a Unix socket on both paths.
+macro_rules! on_every_path {
+    ($run:ident) => {
+        within(FD_LIMIT, || {
+            let (c, s) = duplex_pair();
+            $run("duplex", c, s);
+            for mode in Mode::BOTH {
+                let (c, s) = unix_stream_pair(mode);
+                $run(&format!("unix, {mode:?}"), c, s);
+            }
+        })
+    };
+}
+
 /// Writes `records` records of `size` pattern bytes of stream `seed`, one `write_all` (one
 /// record) each.
 fn write_records(tls: &mut impl Write, seed: u64, records: usize, size: usize) {
@@ -267,14 +282,7 @@ fn mixed_record_and_read_sizes_are_byte_exact_on_every_path() {
         assert_eq!(checker.offset as usize, TOTAL, "{name}");
         join(writer);
     }
-    within(LIMIT, || {
-        let (c, s) = duplex_pair();
-        run("duplex", c, s);
-        for mode in Mode::BOTH {
-            let (c, s) = unix_stream_pair(mode);
-            run(&format!("unix {mode:?}"), c, s);
-        }
-    })
+    on_every_path!(run);
 }
 
 /// The writer sends three records and then waits: a 64 KiB read returns those 3 KiB at once
@@ -345,14 +353,7 @@ fn close_notify_after_the_bytes_is_the_next_read() {
         assert_eq!(client.read(&mut buf).unwrap(), 0, "{name}");
         assert_eq!(client.read(&mut buf).unwrap(), 0, "{name}");
     }
-    within(FD_LIMIT, || {
-        let (c, s) = duplex_pair();
-        run("duplex", c, s);
-        let (c, s) = unix_stream_pair(Mode::CustomBio);
-        run("unix, custom BIO", c, s);
-        let (c, s) = unix_stream_pair(Mode::FdPath);
-        run("unix, fd path", c, s);
-    })
+    on_every_path!(run);
 }
 
 /// The transport ends without close_notify right after three records (a truncation): the
@@ -375,14 +376,7 @@ fn a_truncation_after_the_bytes_is_the_next_read() {
         let err = client.read(&mut buf).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{name}: {err}");
     }
-    within(FD_LIMIT, || {
-        let (c, s) = duplex_pair();
-        run("duplex", c, s);
-        let (c, s) = unix_stream_pair(Mode::CustomBio);
-        run("unix, custom BIO", c, s);
-        let (c, s) = unix_stream_pair(Mode::FdPath);
-        run("unix, fd path", c, s);
-    })
+    on_every_path!(run);
 }
 
 /// A non-blocking transport runs dry right after three records: the read returns them, the
