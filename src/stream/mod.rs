@@ -88,7 +88,9 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   one `recv` of up to about 17 KB): a read takes every whole record in it, and the rest of
 ///   a partial one only if it has already arrived (OpenSSL's read BIO asks `poll`, with no
 ///   timeout, before each system call it makes for these extra records). Records still in
-///   the kernel behind an emptied read-ahead buffer are left to the next read. (Only
+///   the kernel behind an emptied read-ahead buffer are left to the next read; with
+///   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) there is no such buffer,
+///   and a read takes one record. (Only
 ///   reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for one
 ///   back or a post-handshake certificate request, has its answer written during the read,
 ///   and on a blocking transport that write waits for room as any write does.)
