@@ -80,14 +80,20 @@ fn read_counting(tls: &mut impl Read, seed: u64, total: usize, buf_len: usize) -
 
 const RECORDS: usize = 64;
 
+/// The server writes [`RECORDS`] records of 1 KiB (stream `seed`) before the client reads them
+/// with 64 KiB reads; checks the bytes and returns how many reads it took.
+fn reads_for_all_records(client: &mut impl Read, server: &mut impl Write, seed: u64) -> usize {
+    write_records(server, seed, RECORDS, KIB);
+    read_counting(client, seed, RECORDS * KIB, 64 * KIB)
+}
+
 /// All 64 records of 1 KiB are in the pipe before the client reads: its 64 KiB reads take
 /// them many at a time (one, with the zero-copy hand-off counting whole records in the pipe).
 #[test]
 fn a_large_buffer_takes_many_small_records_per_read_over_duplex() {
     within(LIMIT, || {
         let (mut client, mut server) = duplex_pair();
-        write_records(&mut server, 7, RECORDS, KIB);
-        let reads = read_counting(&mut client, 7, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 7);
         assert!(reads <= 2, "{reads} reads for {RECORDS} records");
     })
 }
@@ -98,8 +104,7 @@ fn a_large_buffer_takes_many_small_records_per_read_over_duplex() {
 fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_custom_bio() {
     within(LIMIT, || {
         let (mut client, mut server) = unix_stream_pair(Mode::CustomBio);
-        write_records(&mut server, 8, RECORDS, KIB);
-        let reads = read_counting(&mut client, 8, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 8);
         assert!(reads < RECORDS / 4, "{reads} reads for {RECORDS} records");
     })
 }
@@ -112,8 +117,7 @@ fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_custom_bio() {
 fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_fd_path() {
     within(FD_LIMIT, || {
         let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
-        write_records(&mut server, 10, RECORDS, KIB);
-        let reads = read_counting(&mut client, 10, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 10);
         assert!(
             reads < RECORDS / 4,
             "blocking: {reads} reads for {RECORDS} records"
@@ -121,8 +125,7 @@ fn a_large_buffer_takes_many_small_records_per_read_over_a_socket_fd_path() {
 
         let (mut client, mut server) = unix_stream_pair(Mode::FdPath);
         client.set_read_timeout(Some(LIMIT)).unwrap();
-        write_records(&mut server, 9, RECORDS, KIB);
-        let reads = read_counting(&mut client, 9, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 9);
         assert!(
             reads < RECORDS / 4,
             "non-blocking: {reads} reads for {RECORDS} records"
@@ -149,13 +152,11 @@ fn without_fd_read_ahead_a_read_takes_one_record_on_the_fd_path() {
     }
     within(FD_LIMIT, || {
         let (mut client, mut server) = connect(Mode::FdPath);
-        write_records(&mut server, 20, RECORDS, KIB);
-        let reads = read_counting(&mut client, 20, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 20);
         assert_eq!(reads, RECORDS, "one record per read");
 
         let (mut client, mut server) = connect(Mode::CustomBio);
-        write_records(&mut server, 21, RECORDS, KIB);
-        let reads = read_counting(&mut client, 21, RECORDS * KIB, 64 * KIB);
+        let reads = reads_for_all_records(&mut client, &mut server, 21);
         assert!(
             reads < RECORDS / 4,
             "custom BIO: {reads} reads for {RECORDS} records"
