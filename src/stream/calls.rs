@@ -260,7 +260,7 @@ impl<T> SslStream<T> {
         if self.io.fd_fast_path {
             // SAFETY: as above.
             let read_ahead = !pending
-                && self.blocking_fd_path_read().is_some()
+                && self.fd_path_read().is_some()
                 && unsafe { ffi::SSL_has_pending(self.ssl) } != 0;
             return Waiting {
                 pending,
@@ -276,18 +276,23 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// The read descriptor when OpenSSL reads it itself (fd path) and it blocks: a read
-    /// beyond the bytes in hand must then be guarded so that it does not wait.
+    /// The read descriptor when OpenSSL reads it itself (fd path): a read beyond the bytes in
+    /// hand is guarded so that it does not wait. The guard is needed where the descriptor
+    /// blocks, and it is kept where it was non-blocking at setup too: the user can make it
+    /// blocking again through the transport (the stream's duplicate shares the mode), and on
+    /// a non-blocking descriptor the guard's `poll` takes the place of the `recv` that would
+    /// have found nothing.
     #[cfg(unix)]
-    fn blocking_fd_path_read(&self) -> Option<std::os::raw::c_int> {
-        let fds = self.io.fds.filter(|_| self.io.fd_fast_path)?;
-        let nonblocking = self.io.emulating_blocking || self.io.user_nonblocking;
-        (!nonblocking).then_some(fds.read)
+    fn fd_path_read(&self) -> Option<std::os::raw::c_int> {
+        self.io
+            .fds
+            .filter(|_| self.io.fd_fast_path)
+            .map(|fds| fds.read)
     }
 
     /// No fd path off Unix.
     #[cfg(not(unix))]
-    fn blocking_fd_path_read(&self) -> Option<std::os::raw::c_int> {
+    fn fd_path_read(&self) -> Option<std::os::raw::c_int> {
         None
     }
 
@@ -337,7 +342,7 @@ impl<T> SslStream<T> {
         bio.set_no_wait(true);
         // On the fd path OpenSSL reads the descriptor itself: its BIO is told instead.
         #[cfg(unix)]
-        let guarded = self.blocking_fd_path_read();
+        let guarded = self.fd_path_read();
         #[cfg(unix)]
         if let Some(fd) = guarded {
             // SAFETY: ssl is live and, on the fd path, its read BIO is on `fd`.

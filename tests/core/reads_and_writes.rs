@@ -193,55 +193,94 @@ impl Write for SplitWrite {
     }
 }
 
+/// A server on `s` whose transport can split a write (see [`SplitWrite`]).
+fn split_write_server(s: UnixStream) -> thread::JoinHandle<SslStream<SplitWrite>> {
+    let fx = Fixture::shared();
+    thread::spawn(move || {
+        let transport = SplitWrite {
+            inner: s,
+            split: None,
+        };
+        fx.server(Mode::CustomBio)
+            .accept(transport)
+            .expect("server handshake")
+    })
+}
+
+/// The server sends a record and the first 500 bytes of the next; the client's read returns
+/// the whole first record without waiting for the rest, which the next read brings.
+fn a_partial_record_is_left_for_the_next_read(
+    client: &mut SslStream<UnixStream>,
+    mut server: SslStream<SplitWrite>,
+) {
+    let (sent_tx, sent_rx) = mpsc::channel();
+    let (go_on_tx, go_on_rx) = mpsc::channel();
+    let writer = thread::spawn(move || {
+        write_records(&mut server, 13, 1, KIB);
+        // The next record leaves in two parts: 500 bytes, then the rest when told.
+        server.get_mut().split = Some((500, sent_tx, go_on_rx));
+        write_records(&mut server, 13 + 1, 1, KIB);
+        server
+    });
+    // Both the first record and the start of the second are in the socket: the client's
+    // first `recv` takes them together.
+    sent_rx.recv().unwrap();
+    let mut buf = vec![0u8; 64 * KIB];
+    let n = client.read(&mut buf).expect("read");
+    assert_eq!(
+        n, KIB,
+        "the whole first record, and nothing of the partial one"
+    );
+    PatternChecker::new(13).check(&buf[..n]);
+    go_on_tx.send(()).unwrap();
+    let n = client.read(&mut buf).expect("read the second record");
+    assert_eq!(n, KIB);
+    PatternChecker::new(14).check(&buf[..n]);
+    let server = join(writer);
+    server.close().expect("close");
+    assert_eq!(client.read(&mut buf).unwrap(), 0, "close_notify");
+}
+
 /// On the fd path with a blocking descriptor, a read that has a record and then finds only
 /// part of the next in OpenSSL's read-ahead buffer returns the record: it does not wait in
 /// `recv` for the rest. The rest comes with the next read.
 #[test]
 fn a_partial_record_after_the_bytes_does_not_wait_on_the_fd_path() {
     within(FD_LIMIT, || {
-        let fx = Fixture::shared();
         let (c, s) = unix_pair();
-        let server = thread::spawn(move || {
-            let transport = SplitWrite {
-                inner: s,
-                split: None,
-            };
-            fx.server(Mode::CustomBio)
-                .accept(transport)
-                .expect("server handshake")
-        });
-        let mut client = fx
+        let server = split_write_server(s);
+        let mut client = Fixture::shared()
             .client(Mode::FdPath)
             .connect(c)
             .expect("client handshake");
         assert!(client.uses_fd_fast_path());
-        let mut server = join(server);
-        let (sent_tx, sent_rx) = mpsc::channel();
-        let (go_on_tx, go_on_rx) = mpsc::channel();
-        let writer = thread::spawn(move || {
-            write_records(&mut server, 13, 1, KIB);
-            // The next record leaves in two parts: 500 bytes, then the rest when told.
-            server.get_mut().split = Some((500, sent_tx, go_on_rx));
-            write_records(&mut server, 13 + 1, 1, KIB);
-            server
-        });
-        // Both the first record and the start of the second are in the socket: the client's
-        // first `recv` takes them together.
-        sent_rx.recv().unwrap();
-        let mut buf = vec![0u8; 64 * KIB];
-        let n = client.read(&mut buf).expect("read");
-        assert_eq!(
-            n, KIB,
-            "the whole first record, and nothing of the partial one"
-        );
-        PatternChecker::new(13).check(&buf[..n]);
-        go_on_tx.send(()).unwrap();
-        let n = client.read(&mut buf).expect("read the second record");
-        assert_eq!(n, KIB);
-        PatternChecker::new(14).check(&buf[..n]);
-        let server = join(writer);
-        server.close().expect("close");
-        assert_eq!(client.read(&mut buf).unwrap(), 0, "close_notify");
+        a_partial_record_is_left_for_the_next_read(&mut client, join(server));
+    })
+}
+
+/// The same when the descriptor was non-blocking when the stream was made and the user made
+/// it blocking again through the transport (`get_mut`): the stream does not rely on the mode
+/// it saw at setup to decide that a read beyond the bytes in hand cannot wait.
+#[test]
+fn a_partial_record_does_not_wait_after_the_user_makes_the_descriptor_blocking() {
+    within(FD_LIMIT, || {
+        let (c, s) = unix_pair();
+        let server = split_write_server(s);
+        c.set_nonblocking(true).unwrap();
+        let mut client = Fixture::shared()
+            .client(Mode::FdPath)
+            .start(c)
+            .expect("client setup");
+        loop {
+            match client.handshake() {
+                Ok(()) => break,
+                Err(e) if e.is_would_block() => thread::sleep(Duration::from_millis(1)),
+                Err(e) => panic!("client handshake: {e}"),
+            }
+        }
+        assert!(client.uses_fd_fast_path());
+        client.get_mut().set_nonblocking(false).unwrap();
+        a_partial_record_is_left_for_the_next_read(&mut client, join(server));
     })
 }
 
