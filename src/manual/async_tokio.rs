@@ -8,7 +8,8 @@
 //! that implements tokio's `AsyncRead` and `AsyncWrite`, and is `Send` exactly when `S` is,
 //! so it works with `tokio::spawn`. Every option and verification rule of the blocking API
 //! applies unchanged, and so do the end-of-stream rules: `Ok(0)` at the peer's close_notify,
-//! `UnexpectedEof` without it. The feature needs only tokio's I/O traits, not its runtime.
+//! `UnexpectedEof` without it. The feature needs tokio's I/O traits and its `rt` feature
+//! (for the cooperative budget, below); sslbridge starts no runtime of its own.
 //!
 //! ```toml
 //! [dependencies]
@@ -74,6 +75,10 @@
 //!   [`AsyncTransport`][adapter].
 //! - **No fd fast path**: the transport is always called through the custom BIO.
 //! - **No `AsyncBufRead`**: wrap the stream in `tokio::io::BufReader`.
+//! - **Cooperative budget**: a read that takes many records from the read-ahead buffer
+//!   charges each to the task's tokio budget, so a task reading a flood of small records
+//!   yields as often as one reading them one by one (a read out of budget returns `Pending`
+//!   and takes nothing). See [the module documentation][tokio] for an example.
 //! - **`Drop` cannot flush** output buffered with
 //!   [`output_buffer_size`](crate::ClientOptions::output_buffer_size) (it has no task
 //!   context): call `flush().await` or `shutdown().await` first.

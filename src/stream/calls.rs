@@ -149,7 +149,9 @@ impl<T> SslStream<T> {
     }
 
     /// Reads decrypted data into `buf` (`SSL_read_ex`); `Ok(0)` after the peer's close_notify.
-    pub(super) fn ssl_read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// `records` counts the `SSL_read`s that returned data (the async stream charges them to
+    /// tokio's cooperative budget).
+    pub(super) fn ssl_read(&mut self, buf: &mut [u8], records: &mut usize) -> Result<usize, Error> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -164,7 +166,7 @@ impl<T> SslStream<T> {
         if self.peer_closed {
             return Ok(0);
         }
-        let result = self.read_records(buf);
+        let result = self.read_records(buf, records);
         let stopped = match &result {
             Ok(_) => true,
             Err(e) => e.is_would_block(),
@@ -206,7 +208,7 @@ impl<T> SslStream<T> {
 
     /// The reads of [`ssl_read`](Self::ssl_read): one `SSL_read` that may wait, then more
     /// while they can be had without waiting.
-    fn read_records(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn read_records(&mut self, buf: &mut [u8], records: &mut usize) -> Result<usize, Error> {
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let call = |ssl: *mut SSL, n: &mut usize| {
             // SAFETY: drive() passes the live SSL; `ptr` is valid for `len` writable bytes.
@@ -221,6 +223,7 @@ impl<T> SslStream<T> {
             self.peer_closed = true;
             return Ok(0);
         };
+        *records += 1;
         // One record per SSL_read: keep going while more can be had without waiting, so a
         // large buffer is filled from many small records in one call.
         if filled == len {
@@ -239,6 +242,7 @@ impl<T> SslStream<T> {
                 0 => break,
                 n => filled += n,
             }
+            *records += 1;
             if filled == len {
                 break;
             }

@@ -19,13 +19,23 @@ impl<T: Transport> Read for SslStream<T> {
 // into `Pending` without making (and dropping) an `io::Error` for it each time.
 impl<T: Transport> SslStream<T> {
     pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        self.read_plaintext_counting(buf, &mut 0)
+    }
+
+    /// [`read_plaintext`](Self::read_plaintext), counting in `records` the TLS records
+    /// it decrypted (none when it served the `BufRead` buffer).
+    pub(crate) fn read_plaintext_counting(
+        &mut self,
+        buf: &mut [u8],
+        records: &mut usize,
+    ) -> Result<usize, Error> {
         if let Some(input) = self.input.as_deref_mut().filter(|i| i.pos < i.end) {
             let n = buf.len().min(input.end - input.pos);
             buf[..n].copy_from_slice(&input.data[input.pos..input.pos + n]);
             input.pos += n;
             return Ok(n);
         }
-        self.ssl_read(buf)
+        self.ssl_read(buf, records)
     }
 
     pub(crate) fn write_plaintext(&mut self, buf: &[u8]) -> Result<usize, Error> {
@@ -107,7 +117,7 @@ impl<T: Transport> BufRead for SslStream<T> {
                     end: 0,
                 })
             });
-            let result = self.ssl_read(&mut input.data);
+            let result = self.ssl_read(&mut input.data, &mut 0);
             input.pos = 0;
             input.end = *result.as_ref().unwrap_or(&0);
             self.input = Some(input);

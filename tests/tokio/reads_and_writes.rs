@@ -5,7 +5,10 @@
 use crate::common::{fill_pattern, Fixture, PatternChecker};
 use crate::tokio_common::*;
 use std::io::IoSlice;
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::Poll;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::task::coop;
 
 const KIB: usize = 1024;
 const RECORDS: usize = 64;
@@ -67,6 +70,59 @@ async fn a_read_returns_what_is_there_without_waiting_for_more() {
         go_on.send(()).unwrap();
         assert_eq!(client.read(&mut buf).await.unwrap(), 0);
         writer.await.unwrap();
+    })
+    .await
+}
+
+/// 300 one-byte records wait in the pipe. One `poll_read` takes every record of the BIO's
+/// first fill (4 KiB of them: about 170), and charges each to tokio's cooperative budget as
+/// if each had been a poll: a task's budget is 128, so none is left, and the next `poll_read`
+/// yields (`Pending`, taking nothing) even though records are buffered. A later poll goes on
+/// where it stopped, and every byte arrives once, in order.
+#[tokio::test]
+async fn a_read_of_many_records_charges_each_to_the_task_budget() {
+    const TINY: usize = 300;
+    bounded(LIMIT, async {
+        let fx = Fixture::new();
+        let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
+        let mut sent = vec![0u8; TINY];
+        fill_pattern(24, 0, &mut sent);
+        for byte in &sent {
+            server.write_all(std::slice::from_ref(byte)).await.unwrap();
+        }
+        server.flush().await.unwrap();
+        let mut buf = vec![0u8; 64 * KIB];
+        // A fresh budget for the poll below: the writes above used this one up.
+        tokio::task::yield_now().await;
+        let first = std::future::poll_fn(|cx| {
+            let mut read = ReadBuf::new(&mut buf);
+            let first = Pin::new(&mut client).poll_read(cx, &mut read);
+            assert!(matches!(first, Poll::Ready(Ok(()))), "{first:?}");
+            let first = read.filled().len();
+            assert!(first >= 128, "one read took only {first} one-byte records");
+            assert!(
+                !coop::has_budget_remaining(),
+                "{first} records did not use up the task's budget"
+            );
+            let second = Pin::new(&mut client).poll_read(cx, &mut read);
+            assert!(second.is_pending(), "a read out of budget yields");
+            assert_eq!(
+                read.filled().len(),
+                first,
+                "a read out of budget takes nothing"
+            );
+            Poll::Ready(first)
+        })
+        .await;
+        let mut checker = PatternChecker::new(24);
+        checker.check(&buf[..first]);
+        while (checker.offset as usize) < TINY {
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+        }
+        server.shutdown().await.unwrap();
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
     })
     .await
 }
