@@ -76,5 +76,9 @@
 //!   that row was 0.58–0.96 × rust-openssl with the defaults and 0.79–1.38 with
 //!   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) (one record per pair of
 //!   system calls, as rust-openssl reads) in five runs. An idle connection holds about 1.4%
-//!   more memory than rust-openssl's, all of it sslbridge's own per-connection state.
+//!   more memory than rust-openssl's, all of it sslbridge's own per-connection state. The
+//!   async reader over `tokio::io::duplex` with 1 KiB records is 0.84–1.00 × tokio-openssl:
+//!   in tokio's multi-thread runtime a reader woken by a writer task runs on the writer's
+//!   thread until it yields, which it does once the records it takes use up its task's
+//!   budget ([async](super::async_tokio)).
 //!   BENCHMARKS.md has the figures and says which rows are behind.
