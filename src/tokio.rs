@@ -61,13 +61,21 @@
 //! tokio makes a task yield once it has used its budget (128 operations on resources per
 //! turn), so that a busy task cannot starve the others on its thread. A `poll_read` that
 //! takes many records from the stream's read-ahead buffer calls the transport once for all
-//! of them, so it charges the task's budget itself: one unit for the poll, and one for each
-//! further record it decrypted. Out of budget, `poll_read` returns `Pending` before it takes
+//! of them (a tokio transport charges its own unit for that call), so it charges the task's
+//! budget itself: one unit for the poll, and one for each further `SSL_read` that returned
+//! data, about one per record. Out of budget, `poll_read` returns `Pending` before it takes
 //! anything (reads stay cancel-safe). A task reading many small records thus yields about as
-//! often as one reading them record by record. With the multi-thread scheduler this also
-//! matters for speed: a reader woken by a writer task runs on the writer's thread, and only
-//! a task that yields can be taken over by an idle thread. Outside a tokio runtime nothing is
-//! charged.
+//! often as one reading them record by record.
+//!
+//! With the multi-thread scheduler this also matters for speed. A reader woken by a writer
+//! task goes into that worker thread's LIFO slot, which idle workers cannot take tasks from,
+//! and runs there after the writer, on the writer's budget. A read that runs out of budget
+//! puts the reader at the back of the run queue, where an idle worker can take it over.
+//!
+//! Nothing is charged outside a tokio runtime, or inside `tokio::task::coop::unconstrained`
+//! (the way to opt out). As with every tokio resource, a read polled by another executor
+//! nested inside a tokio task (`futures::executor::block_on` there) spends that task's
+//! budget, and once it is used up waits for a wake-up that comes only when the task yields.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -302,13 +310,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> std::ops::DerefMut for Polling<'_, S> {
     }
 }
 
-/// Charges records beyond the first that one `poll_read` took to the task's cooperative
-/// budget, one unit each, as if each had been a poll of its own (the first is the poll's own
-/// unit). It stops where the budget runs out: the next `poll_read` then yields.
-/// (Checking the budget first keeps `poll_proceed` from scheduling a wake-up for a poll that
-/// returns `Ready`.)
+/// Charges the `SSL_read`s beyond the first that returned data in one `poll_read` (about one
+/// per record) to the task's cooperative budget, one unit each, as if each had been a poll of
+/// its own (the first is the poll's own unit). It stops where the budget runs out: the next
+/// `poll_read` then yields. (Checking the budget first keeps `poll_proceed` from scheduling a
+/// wake-up for a poll that returns `Ready`. tokio's budget is a `u8`, so more than 255 units
+/// never matter; an unlimited budget, outside a runtime or in `unconstrained`, would
+/// otherwise be asked once per record.)
 fn charge_records(cx: &mut Context<'_>, records: usize) {
-    for _ in 0..records {
+    for _ in 0..records.min(u8::MAX.into()) {
         if !coop::has_budget_remaining() {
             return;
         }

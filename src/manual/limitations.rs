@@ -78,7 +78,8 @@
 //!   system calls, as rust-openssl reads) in five runs. An idle connection holds about 1.4%
 //!   more memory than rust-openssl's, all of it sslbridge's own per-connection state. The
 //!   async reader over `tokio::io::duplex` with 1 KiB records is 0.84–1.00 × tokio-openssl:
-//!   in tokio's multi-thread runtime a reader woken by a writer task runs on the writer's
-//!   thread until it yields, which it does once the records it takes use up its task's
-//!   budget ([async](super::async_tokio)).
+//!   in tokio's multi-thread runtime a reader woken by a writer task runs after it on the
+//!   writer's thread (tokio's LIFO slot, which idle threads cannot take from), and only a
+//!   read that runs out of budget sends it to the run queue, where an idle thread can take it
+//!   ([async](super::async_tokio)).
 //!   BENCHMARKS.md has the figures and says which rows are behind.

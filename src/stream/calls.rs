@@ -280,17 +280,19 @@ impl<T> SslStream<T> {
         }
     }
 
-    /// The read descriptor when OpenSSL reads it itself (fd path): a read beyond the bytes in
-    /// hand is guarded so that it does not wait. The guard is needed where the descriptor
-    /// blocks, and it is kept where it was non-blocking at setup too: the user can make it
-    /// blocking again through the transport (the stream's duplicate shares the mode), and on
-    /// a non-blocking descriptor the guard's `poll` takes the place of the `recv` that would
-    /// have found nothing.
+    /// The read descriptor when OpenSSL reads it itself (fd path) and a read beyond the bytes
+    /// in hand must be guarded so that it does not wait. That is where the descriptor blocks,
+    /// and also where the user's descriptor was non-blocking at setup: the user can make it
+    /// blocking again through the transport (the stream's duplicate shares the mode). There
+    /// the guard costs a `poll` before each such `recv` (none when nothing is readable: the
+    /// `poll` then replaces the `recv` that would have found nothing). Not where sslbridge
+    /// made the descriptor non-blocking itself to enforce deadlines: it stays so for the
+    /// life of the stream.
     #[cfg(unix)]
     fn fd_path_read(&self) -> Option<std::os::raw::c_int> {
         self.io
             .fds
-            .filter(|_| self.io.fd_fast_path)
+            .filter(|_| self.io.fd_fast_path && !self.io.emulating_blocking)
             .map(|fds| fds.read)
     }
 

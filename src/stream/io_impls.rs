@@ -22,8 +22,8 @@ impl<T: Transport> SslStream<T> {
         self.read_plaintext_counting(buf, &mut 0)
     }
 
-    /// [`read_plaintext`](Self::read_plaintext), counting in `records` the TLS records
-    /// it decrypted (none when it served the `BufRead` buffer).
+    /// [`read_plaintext`](Self::read_plaintext), counting in `records` the `SSL_read`s that
+    /// returned data, about one per record (none when it served the `BufRead` buffer).
     pub(crate) fn read_plaintext_counting(
         &mut self,
         buf: &mut [u8],

@@ -87,12 +87,13 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   On the fd path over a blocking descriptor the read-ahead buffer is OpenSSL's (filled by
 ///   one `recv` of up to about 17 KB): a read takes every whole record in it, and the rest of
 ///   a partial one only if it has already arrived (OpenSSL's read BIO asks `poll`, with no
-///   timeout, before each system call it makes for these extra records; on a descriptor
-///   that was non-blocking when the stream was made too, so a read stays that way if you
-///   make it blocking later through [`get_mut`](SslStream::get_mut)). Records still in
+///   timeout, before each system call it makes for these extra records). Records still in
 ///   the kernel behind an emptied read-ahead buffer are left to the next read; with
 ///   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) there is no such buffer,
-///   and a read takes one record. (Only
+///   and a read takes one record. Over a descriptor that was non-blocking when the stream was
+///   made, a read goes on into the kernel for more records; if you make it blocking later
+///   through [`get_mut`](SslStream::get_mut), those extra reads are guarded by `poll` in the
+///   same way, so they still never wait. (Only
 ///   reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for one
 ///   back or a post-handshake certificate request, has its answer written during the read,
 ///   and on a blocking transport that write waits for room as any write does.)

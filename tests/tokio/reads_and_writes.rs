@@ -74,14 +74,16 @@ async fn a_read_returns_what_is_there_without_waiting_for_more() {
     .await
 }
 
-/// 300 one-byte records wait in the pipe. One `poll_read` takes every record of the BIO's
-/// first fill (4 KiB of them: about 170), and charges each to tokio's cooperative budget as
-/// if each had been a poll: a task's budget is 128, so none is left, and the next `poll_read`
-/// yields (`Pending`, taking nothing) even though records are buffered. A later poll goes on
-/// where it stopped, and every byte arrives once, in order.
+/// 600 one-byte records wait in the pipe, and the client polls `read` again and again within
+/// one turn of its task. Each read charges tokio's cooperative budget (128 units a turn) for
+/// every record it takes, as if each had been a poll of its own: once the records taken use
+/// the budget up, the next read yields (`Pending`, taking nothing) although records are
+/// buffered, and the next turn goes on where it stopped. Every byte arrives once, in order.
+/// (Without the charge, all 600 come in one turn: the reads call the transport only a few
+/// times.)
 #[tokio::test]
 async fn a_read_of_many_records_charges_each_to_the_task_budget() {
-    const TINY: usize = 300;
+    const TINY: usize = 600;
     bounded(LIMIT, async {
         let fx = Fixture::new();
         let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
@@ -92,30 +94,37 @@ async fn a_read_of_many_records_charges_each_to_the_task_budget() {
         }
         server.flush().await.unwrap();
         let mut buf = vec![0u8; 64 * KIB];
-        // A fresh budget for the poll below: the writes above used this one up.
+        // A fresh budget for the turn below: the writes above used this one up.
         tokio::task::yield_now().await;
-        let first = std::future::poll_fn(|cx| {
-            let mut read = ReadBuf::new(&mut buf);
-            let first = Pin::new(&mut client).poll_read(cx, &mut read);
-            assert!(matches!(first, Poll::Ready(Ok(()))), "{first:?}");
-            let first = read.filled().len();
-            assert!(first >= 128, "one read took only {first} one-byte records");
-            assert!(
-                !coop::has_budget_remaining(),
-                "{first} records did not use up the task's budget"
-            );
-            let second = Pin::new(&mut client).poll_read(cx, &mut read);
-            assert!(second.is_pending(), "a read out of budget yields");
-            assert_eq!(
-                read.filled().len(),
-                first,
-                "a read out of budget takes nothing"
-            );
-            Poll::Ready(first)
+        let taken = std::future::poll_fn(|cx| {
+            let mut taken = 0;
+            while taken < TINY {
+                let mut read = ReadBuf::new(&mut buf[taken..]);
+                match Pin::new(&mut client).poll_read(cx, &mut read) {
+                    Poll::Ready(Ok(())) => {
+                        assert!(!read.filled().is_empty(), "end of stream too early");
+                        taken += read.filled().len();
+                    }
+                    Poll::Ready(Err(e)) => panic!("read: {e}"),
+                    Poll::Pending => {
+                        assert!(
+                            read.filled().is_empty(),
+                            "a read out of budget takes nothing"
+                        );
+                        assert!(!coop::has_budget_remaining(), "pending with budget left");
+                        break;
+                    }
+                }
+            }
+            Poll::Ready(taken)
         })
         .await;
+        assert!(
+            taken < TINY,
+            "all {TINY} records in one turn: the reads did not charge the budget per record"
+        );
         let mut checker = PatternChecker::new(24);
-        checker.check(&buf[..first]);
+        checker.check(&buf[..taken]);
         while (checker.offset as usize) < TINY {
             let n = client.read(&mut buf).await.unwrap();
             assert!(n > 0);
