@@ -4,6 +4,7 @@
 
 use crate::common::{fill_pattern, Fixture, PatternChecker};
 use crate::tokio_common::*;
+use sslbridge::tokio::SslStream;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::task::Poll;
@@ -134,6 +135,76 @@ async fn a_read_of_many_records_charges_each_to_the_task_budget() {
         assert_eq!(client.read(&mut buf).await.unwrap(), 0);
     })
     .await
+}
+
+/// Reads `total` bytes, one-byte records, by polling `read` within one turn; `None` if a
+/// poll returned `Pending` first.
+fn read_in_one_turn(
+    client: &mut SslStream<tokio::io::DuplexStream>,
+    cx: &mut std::task::Context<'_>,
+    total: usize,
+) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; total];
+    let mut taken = 0;
+    while taken < total {
+        let mut read = ReadBuf::new(&mut buf[taken..]);
+        match Pin::new(&mut *client).poll_read(cx, &mut read) {
+            Poll::Ready(Ok(())) if !read.filled().is_empty() => taken += read.filled().len(),
+            Poll::Ready(other) => panic!("read: {other:?} after {taken} bytes"),
+            Poll::Pending => return None,
+        }
+    }
+    Some(buf)
+}
+
+/// Writes `total` one-byte records of pattern `seed` and flushes.
+async fn write_tiny_records(
+    server: &mut SslStream<tokio::io::DuplexStream>,
+    seed: u64,
+    total: usize,
+) {
+    let mut sent = vec![0u8; total];
+    fill_pattern(seed, 0, &mut sent);
+    for byte in &sent {
+        server.write_all(std::slice::from_ref(byte)).await.unwrap();
+    }
+    server.flush().await.unwrap();
+}
+
+/// Inside `tokio::task::coop::unconstrained` nothing is charged: 600 one-byte records are
+/// read in one turn without a yield.
+#[tokio::test]
+async fn unconstrained_reads_are_not_charged() {
+    bounded(LIMIT, async {
+        let fx = Fixture::new();
+        let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
+        write_tiny_records(&mut server, 25, 600).await;
+        let got = coop::unconstrained(std::future::poll_fn(|cx| {
+            Poll::Ready(read_in_one_turn(&mut client, cx, 600))
+        }))
+        .await
+        .expect("an unconstrained read yielded");
+        PatternChecker::new(25).check(&got);
+    })
+    .await
+}
+
+/// Outside a tokio runtime (the stream polled by hand) nothing is charged either.
+#[test]
+fn reads_outside_a_runtime_are_not_charged() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (mut client, _server) = rt.block_on(async {
+        let fx = Fixture::new();
+        let (client, mut server) = duplex_pair(&fx, 64 * KIB).await;
+        write_tiny_records(&mut server, 26, 600).await;
+        (client, server)
+    });
+    let waker = std::task::Waker::noop();
+    let got = read_in_one_turn(&mut client, &mut std::task::Context::from_waker(waker), 600)
+        .expect("a read outside a runtime yielded");
+    PatternChecker::new(26).check(&got);
 }
 
 /// `write_vectored` of a 200-byte header and a 1 KiB body is one record: one transport write,
