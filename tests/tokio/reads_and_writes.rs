@@ -88,44 +88,18 @@ async fn a_read_of_many_records_charges_each_to_the_task_budget() {
     bounded(LIMIT, async {
         let fx = Fixture::new();
         let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
-        let mut sent = vec![0u8; TINY];
-        fill_pattern(24, 0, &mut sent);
-        for byte in &sent {
-            server.write_all(std::slice::from_ref(byte)).await.unwrap();
-        }
-        server.flush().await.unwrap();
-        let mut buf = vec![0u8; 64 * KIB];
+        write_tiny_records(&mut server, 24, TINY).await;
         // A fresh budget for the turn below: the writes above used this one up.
         tokio::task::yield_now().await;
-        let taken = std::future::poll_fn(|cx| {
-            let mut taken = 0;
-            while taken < TINY {
-                let mut read = ReadBuf::new(&mut buf[taken..]);
-                match Pin::new(&mut client).poll_read(cx, &mut read) {
-                    Poll::Ready(Ok(())) => {
-                        assert!(!read.filled().is_empty(), "end of stream too early");
-                        taken += read.filled().len();
-                    }
-                    Poll::Ready(Err(e)) => panic!("read: {e}"),
-                    Poll::Pending => {
-                        assert!(
-                            read.filled().is_empty(),
-                            "a read out of budget takes nothing"
-                        );
-                        assert!(!coop::has_budget_remaining(), "pending with budget left");
-                        break;
-                    }
-                }
-            }
-            Poll::Ready(taken)
-        })
-        .await;
+        let (first_turn, yielded) =
+            std::future::poll_fn(|cx| Poll::Ready(read_in_one_turn(&mut client, cx, TINY))).await;
         assert!(
-            taken < TINY,
+            yielded,
             "all {TINY} records in one turn: the reads did not charge the budget per record"
         );
         let mut checker = PatternChecker::new(24);
-        checker.check(&buf[..taken]);
+        checker.check(&first_turn);
+        let mut buf = vec![0u8; 64 * KIB];
         while (checker.offset as usize) < TINY {
             let n = client.read(&mut buf).await.unwrap();
             assert!(n > 0);
@@ -137,13 +111,14 @@ async fn a_read_of_many_records_charges_each_to_the_task_budget() {
     .await
 }
 
-/// Reads `total` bytes, one-byte records, by polling `read` within one turn; `None` if a
-/// poll returned `Pending` first.
+/// Polls `read` within one turn until `total` bytes (one-byte records) arrived or a read
+/// yielded: the bytes, and whether one yielded. A read that yields must have taken nothing
+/// and found the task's budget used up.
 fn read_in_one_turn(
     client: &mut SslStream<tokio::io::DuplexStream>,
     cx: &mut std::task::Context<'_>,
     total: usize,
-) -> Option<Vec<u8>> {
+) -> (Vec<u8>, bool) {
     let mut buf = vec![0u8; total];
     let mut taken = 0;
     while taken < total {
@@ -151,10 +126,18 @@ fn read_in_one_turn(
         match Pin::new(&mut *client).poll_read(cx, &mut read) {
             Poll::Ready(Ok(())) if !read.filled().is_empty() => taken += read.filled().len(),
             Poll::Ready(other) => panic!("read: {other:?} after {taken} bytes"),
-            Poll::Pending => return None,
+            Poll::Pending => {
+                assert!(
+                    read.filled().is_empty(),
+                    "a read out of budget takes nothing"
+                );
+                assert!(!coop::has_budget_remaining(), "pending with budget left");
+                buf.truncate(taken);
+                return (buf, true);
+            }
         }
     }
-    Some(buf)
+    (buf, false)
 }
 
 /// Writes `total` one-byte records of pattern `seed` and flushes.
@@ -179,11 +162,11 @@ async fn unconstrained_reads_are_not_charged() {
         let fx = Fixture::new();
         let (mut client, mut server) = duplex_pair(&fx, 64 * KIB).await;
         write_tiny_records(&mut server, 25, 600).await;
-        let got = coop::unconstrained(std::future::poll_fn(|cx| {
+        let (got, yielded) = coop::unconstrained(std::future::poll_fn(|cx| {
             Poll::Ready(read_in_one_turn(&mut client, cx, 600))
         }))
-        .await
-        .expect("an unconstrained read yielded");
+        .await;
+        assert!(!yielded, "an unconstrained read yielded");
         PatternChecker::new(25).check(&got);
     })
     .await
@@ -202,8 +185,9 @@ fn reads_outside_a_runtime_are_not_charged() {
         (client, server)
     });
     let waker = std::task::Waker::noop();
-    let got = read_in_one_turn(&mut client, &mut std::task::Context::from_waker(waker), 600)
-        .expect("a read outside a runtime yielded");
+    let (got, yielded) =
+        read_in_one_turn(&mut client, &mut std::task::Context::from_waker(waker), 600);
+    assert!(!yielded, "a read outside a runtime yielded");
     PatternChecker::new(26).check(&got);
 }
 
