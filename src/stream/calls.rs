@@ -57,7 +57,7 @@ impl<T> SslStream<T> {
     #[doc(alias = "SSL_do_handshake")]
     #[inline] // every read and write starts here: the checks inline, the handshake not
     pub fn handshake(&mut self) -> Result<(), Error> {
-        if self.failed.is_some() {
+        if self.failure().is_some() {
             return self.check_usable();
         }
         if self.handshake_done {
@@ -156,8 +156,8 @@ impl<T> SslStream<T> {
             return Ok(0);
         }
         // A failure met after bytes were handed out by the previous call.
-        if let Some(e) = self.deferred_read_error.take() {
-            return Err(*e);
+        if let Some(e) = self.take_deferred_read_error() {
+            return Err(e);
         }
         self.handshake()?;
         if self.flush_pending {
@@ -376,7 +376,7 @@ impl<T> SslStream<T> {
             Some(e) if e.is_would_block() => {}
             Some(e) => {
                 let e = self.fail(e);
-                self.deferred_read_error = Some(Box::new(e));
+                self.rare_mut().deferred_read_error = Some(e);
             }
         }
         0
@@ -420,7 +420,7 @@ impl<T> SslStream<T> {
     /// `write_all` do). A retry with other data would silently send the old bytes in their
     /// place, so it is refused with `InvalidInput` instead.
     pub(crate) fn write_unbuffered(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if let Some(blocked) = &self.blocked_write {
+        if let Some(blocked) = self.rare().and_then(|r| r.blocked_write.as_deref()) {
             if !buf.starts_with(blocked) {
                 return Err(Error::InvalidArgument(
                     "a write that would block must be retried with the same bytes (OpenSSL \
@@ -432,15 +432,19 @@ impl<T> SslStream<T> {
         }
         match self.ssl_write(buf) {
             Err(e) if e.is_would_block() && self.handshake_done => {
-                if self.blocked_write.is_none() {
+                let rare = self.rare_mut();
+                if rare.blocked_write.is_none() {
                     let taken = buf.len().min(MAX_RECORD_PLAINTEXT);
-                    self.blocked_write = Some(buf[..taken].into());
+                    rare.blocked_write = Some(buf[..taken].into());
                 }
                 Err(e)
             }
             other => {
                 if other.is_ok() {
-                    self.blocked_write = None;
+                    if let Some(rare) = self.rare.as_deref_mut() {
+                        rare.blocked_write = None;
+                        self.tidy_rare();
+                    }
                 }
                 other
             }
@@ -540,13 +544,13 @@ impl<T> SslStream<T> {
     pub(super) fn flush_output(&mut self) -> Result<(), Error> {
         // Only the bytes leave the buffer for each call (ssl_write needs &mut self); the
         // buffer itself stays, even if the transport panics meanwhile.
-        while let Some(output) = self.output.as_deref_mut().filter(|o| !o.data.is_empty()) {
+        while let Some(output) = self.output_mut().filter(|o| !o.data.is_empty()) {
             let mut pending = std::mem::take(&mut output.data);
             let result = self.ssl_write(&pending);
             if let Ok(n) = result {
                 pending.drain(..n);
             }
-            if let Some(output) = self.output.as_deref_mut() {
+            if let Some(output) = self.output_mut() {
                 output.data = pending;
             }
             result?;
@@ -556,7 +560,7 @@ impl<T> SslStream<T> {
 
     /// Whether the output buffer holds plaintext not yet written.
     pub(super) fn has_buffered_output(&self) -> bool {
-        self.output.as_ref().is_some_and(|o| !o.data.is_empty())
+        self.output().is_some_and(|o| !o.data.is_empty())
     }
 
     /// Flushes the records a write produced. The plaintext is consumed already, so the write

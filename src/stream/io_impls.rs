@@ -29,7 +29,7 @@ impl<T: Transport> SslStream<T> {
         buf: &mut [u8],
         records: &mut usize,
     ) -> Result<usize, Error> {
-        if let Some(input) = self.input.as_deref_mut().filter(|i| i.pos < i.end) {
+        if let Some(input) = self.input_mut().filter(|i| i.pos < i.end) {
             let n = buf.len().min(input.end - input.pos);
             buf[..n].copy_from_slice(&input.data[input.pos..input.pos + n]);
             input.pos += n;
@@ -39,12 +39,12 @@ impl<T: Transport> SslStream<T> {
     }
 
     pub(crate) fn write_plaintext(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if self.output.is_none() {
+        if self.output().is_none() {
             return self.write_unbuffered(buf);
         }
         let room = self.output_room()?;
         let n = buf.len().min(room);
-        if let Some(output) = self.output.as_deref_mut() {
+        if let Some(output) = self.output_mut() {
             output.data.extend_from_slice(&buf[..n]);
         }
         Ok(n)
@@ -52,16 +52,11 @@ impl<T: Transport> SslStream<T> {
 
     /// Room in the output buffer, flushing it first when it is full (0 without one).
     fn output_room(&mut self) -> Result<usize, Error> {
-        if self
-            .output
-            .as_deref()
-            .is_some_and(|o| o.data.len() >= o.capacity)
-        {
+        if self.output().is_some_and(|o| o.data.len() >= o.capacity) {
             self.flush_output()?;
         }
         Ok(self
-            .output
-            .as_deref()
+            .output()
             .map_or(0, |o| o.capacity.saturating_sub(o.data.len())))
     }
 
@@ -73,12 +68,12 @@ impl<T: Transport> SslStream<T> {
         let Some(first) = nonempty.next() else {
             return Ok(0);
         };
-        if self.output.is_none()
+        if self.output().is_none()
             && (first.len() >= MAX_RECORD_PLAINTEXT || nonempty.next().is_none())
         {
             return self.write_plaintext(first);
         }
-        let limit = if self.output.is_none() {
+        let limit = if self.output().is_none() {
             MAX_RECORD_PLAINTEXT
         } else {
             self.output_room()?
@@ -108,30 +103,30 @@ impl<T: Transport> BufRead for SslStream<T> {
     /// Refills the input buffer ([`input_buffer_size`](crate::ClientOptions::input_buffer_size))
     /// as `read` does: across records, without waiting once it has bytes.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.input.as_deref().is_none_or(|i| i.pos >= i.end) {
+        if self.input().is_none_or(|i| i.pos >= i.end) {
             let capacity = self.input_capacity;
-            let mut input = self.input.take().unwrap_or_else(|| {
-                Box::new(InputBuffer {
+            // Out of the stream while `ssl_read` (which needs &mut self) fills it.
+            let mut input = self
+                .rare
+                .as_deref_mut()
+                .and_then(|r| r.input.take())
+                .unwrap_or_else(|| InputBuffer {
                     data: vec![0u8; capacity],
                     pos: 0,
                     end: 0,
-                })
-            });
+                });
             let result = self.ssl_read(&mut input.data, &mut 0);
             input.pos = 0;
             input.end = *result.as_ref().unwrap_or(&0);
-            self.input = Some(input);
+            self.rare_mut().input = Some(input);
             result.map_err(io::Error::from)?;
         }
-        let input = self
-            .input
-            .as_deref()
-            .expect("fill_buf made the buffer above");
+        let input = self.input().expect("fill_buf made the buffer above");
         Ok(&input.data[input.pos..input.end])
     }
 
     fn consume(&mut self, amt: usize) {
-        if let Some(input) = self.input.as_deref_mut() {
+        if let Some(input) = self.input_mut() {
             input.pos = (input.pos + amt).min(input.end);
         }
     }

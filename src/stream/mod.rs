@@ -156,11 +156,8 @@ pub struct SslStream<T> {
     owned_fds: Box<[OwnedDescriptor]>,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
-    /// The `BufRead` buffer, made by the first `fill_buf` (most streams never use one).
-    input: Option<Box<InputBuffer>>,
+    /// The `BufRead` buffer's size, used when the first `fill_buf` makes it.
     input_capacity: usize,
-    /// The output buffer, when `output_buffer_size` set one (most streams have none).
-    output: Option<Box<OutputBuffer>>,
     /// Free the record buffers whenever the connection goes idle (`release_buffers`).
     release_buffers: bool,
     /// `SSL_MODE_RELEASE_BUFFERS` is set on the `SSL` (see `set_release_mode`).
@@ -173,7 +170,6 @@ pub struct SslStream<T> {
     /// one ran OpenSSL's state machine for it, which sets up a write buffer too, and
     /// OpenSSL's own release (of the read side) leaves that one allocated.
     ticket_seen: usize,
-    on_close: Option<CloseCallback>,
     is_client: bool,
     require_peer_certificate: bool,
     handshake_done: bool,
@@ -181,18 +177,43 @@ pub struct SslStream<T> {
     close_notify_sent: bool,
     /// A flush after a write would have blocked: the next write, flush or read retries it.
     flush_pending: bool,
-    /// The start of a write that would block: OpenSSL made a record of these bytes, so the
-    /// retry must begin with them.
-    blocked_write: Option<Box<[u8]>>,
-    /// What stopped a read after it already had bytes to return: the next read reports it.
-    /// (This and `failed` are boxed: rarely set, they cost an idle stream a pointer each.)
-    deferred_read_error: Option<Box<Error>>,
-    failed: Option<Box<Failure>>,
+    /// What most streams never set (buffers, callbacks, errors), boxed together: an idle
+    /// stream pays one pointer for all of it. Made when one is set; see [`RareState`].
+    rare: Option<Box<RareState>>,
     /// Drop flushes the output buffer (false for the async stream, which has no task
     /// context in `Drop`).
     flush_on_drop: bool,
     io: IoMode,
     _transport: PhantomData<T>,
+}
+
+/// The part of a stream's state that most streams never set, in one box made when the first
+/// of it is set (the fields were a pointer each before: 64 bytes per idle stream).
+#[derive(Default)]
+struct RareState {
+    /// The `BufRead` buffer, made by the first `fill_buf`.
+    input: Option<InputBuffer>,
+    /// The output buffer, when `output_buffer_size` set one.
+    output: Option<OutputBuffer>,
+    on_close: Option<CloseCallback>,
+    /// The start of a write that would block: OpenSSL made a record of these bytes, so the
+    /// retry must begin with them.
+    blocked_write: Option<Box<[u8]>>,
+    /// What stopped a read after it already had bytes to return: the next read reports it.
+    deferred_read_error: Option<Error>,
+    /// The stream's first fatal error, which every later call reports.
+    failed: Option<Failure>,
+}
+
+impl RareState {
+    fn is_empty(&self) -> bool {
+        self.input.is_none()
+            && self.output.is_none()
+            && self.on_close.is_none()
+            && self.blocked_write.is_none()
+            && self.deferred_read_error.is_none()
+            && self.failed.is_none()
+    }
 }
 
 /// Plaintext written and not yet handed to OpenSSL: at most `capacity` bytes.
@@ -246,28 +267,26 @@ impl<T> SslStream<T> {
             conn: parts.conn,
             owned_fds: parts.owned_fds.into_boxed_slice(),
             _context: parts.context,
-            input: None,
             input_capacity: parts.input_capacity.max(1),
-            output: (parts.output_capacity > 0).then(|| {
-                Box::new(OutputBuffer {
-                    data: Vec::new(),
-                    capacity: parts.output_capacity,
+            rare: (parts.output_capacity > 0).then(|| {
+                Box::new(RareState {
+                    output: Some(OutputBuffer {
+                        data: Vec::new(),
+                        capacity: parts.output_capacity,
+                    }),
+                    ..RareState::default()
                 })
             }),
             release_buffers: parts.release_buffers,
             release_mode: false,
             unreleased: false,
             ticket_seen: 0,
-            on_close: None,
             is_client: parts.is_client,
             require_peer_certificate: parts.require_peer_certificate,
             handshake_done: false,
             peer_closed: false,
             close_notify_sent: false,
-            failed: None,
             flush_pending: false,
-            blocked_write: None,
-            deferred_read_error: None,
             flush_on_drop: true,
             io: parts.io,
             _transport: PhantomData,
@@ -292,7 +311,62 @@ impl<T> SslStream<T> {
     }
 
     pub(crate) fn set_on_close(&mut self, callback: Option<CloseCallback>) {
-        self.on_close = callback;
+        if callback.is_some() || self.rare.is_some() {
+            self.rare_mut().on_close = callback;
+            self.tidy_rare();
+        }
+    }
+
+    /// The rarely set state, if any of it is set.
+    #[inline]
+    fn rare(&self) -> Option<&RareState> {
+        self.rare.as_deref()
+    }
+
+    /// The rarely set state, made empty if none of it was set.
+    fn rare_mut(&mut self) -> &mut RareState {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the rarely set state once nothing in it is set any more.
+    fn tidy_rare(&mut self) {
+        if self.rare.as_deref().is_some_and(RareState::is_empty) {
+            self.rare = None;
+        }
+    }
+
+    /// The stream's first fatal error, if it has failed.
+    #[inline]
+    fn failure(&self) -> Option<&Failure> {
+        self.rare().and_then(|r| r.failed.as_ref())
+    }
+
+    /// The failure a read met after it had bytes to return, taken for the next read.
+    #[inline]
+    fn take_deferred_read_error(&mut self) -> Option<Error> {
+        let e = self.rare.as_deref_mut()?.deferred_read_error.take()?;
+        self.tidy_rare();
+        Some(e)
+    }
+
+    #[inline]
+    fn input(&self) -> Option<&InputBuffer> {
+        self.rare().and_then(|r| r.input.as_ref())
+    }
+
+    #[inline]
+    fn input_mut(&mut self) -> Option<&mut InputBuffer> {
+        self.rare.as_deref_mut().and_then(|r| r.input.as_mut())
+    }
+
+    #[inline]
+    fn output(&self) -> Option<&OutputBuffer> {
+        self.rare().and_then(|r| r.output.as_ref())
+    }
+
+    #[inline]
+    fn output_mut(&mut self) -> Option<&mut OutputBuffer> {
+        self.rare.as_deref_mut().and_then(|r| r.output.as_mut())
     }
 }
 
@@ -355,7 +429,7 @@ impl<T> SslStream<T> {
     }
 
     fn check_usable(&self) -> Result<(), Error> {
-        if let Some(failure) = &self.failed {
+        if let Some(failure) = self.failure() {
             return Err(Error::StreamFailed {
                 kind: failure.kind,
                 reason: failure.reason.clone(),
@@ -380,11 +454,11 @@ impl<T> SslStream<T> {
                     operation: Operation::Read
                 }
             );
-        if !retryable && self.failed.is_none() {
-            self.failed = Some(Box::new(Failure {
+        if !retryable && self.failure().is_none() {
+            self.rare_mut().failed = Some(Failure {
                 kind: e.io_kind(),
                 reason: e.to_string(),
-            }));
+            });
         }
         e
     }
@@ -403,10 +477,10 @@ impl<T> SslStream<T> {
     fn resume_parked_panic(&mut self) {
         if let Some(payload) = self.conn.get_mut().take_panic() {
             ErrorStack::clear();
-            self.failed = Some(Box::new(Failure {
+            self.rare_mut().failed = Some(Failure {
                 kind: io::ErrorKind::Other,
                 reason: "a transport or callback panicked".into(),
-            }));
+            });
             std::panic::resume_unwind(payload);
         }
     }
@@ -485,7 +559,7 @@ impl<T> SslStream<T> {
         if !self.ssl.is_null() {
             // SAFETY: ssl is live and owned by us; it is freed exactly once, here.
             unsafe {
-                if self.handshake_done && self.failed.is_none() {
+                if self.handshake_done && self.failure().is_none() {
                     // Mark a clean end without I/O so OpenSSL keeps the session cached.
                     openssl_sys::SSL_set_shutdown(
                         self.ssl,
@@ -513,7 +587,7 @@ impl<T> SslStream<T> {
     }
 
     fn run_close_callback(&mut self) {
-        if let Some(callback) = self.on_close.take() {
+        if let Some(callback) = self.rare.as_deref_mut().and_then(|r| r.on_close.take()) {
             callback();
         }
     }
@@ -538,7 +612,7 @@ impl<T> Drop for SslStream<T> {
         if self.flush_on_drop
             && self.has_buffered_output()
             && self.handshake_done
-            && self.failed.is_none()
+            && self.failure().is_none()
             && !self.ssl.is_null()
             && !std::thread::panicking()
         {
@@ -574,7 +648,7 @@ impl<T> std::fmt::Debug for SslStream<T> {
             .field("handshake_done", &self.handshake_done)
             .field("protocol", &self.protocol_version())
             .field("cipher", &self.cipher_name())
-            .field("failed", &self.failed.as_ref().map(|f| &f.reason))
+            .field("failed", &self.failure().map(|f| &f.reason))
             .finish()
     }
 }
