@@ -220,7 +220,9 @@ pub(crate) unsafe extern "C" fn servername_trampoline(
                     crate::ffi::openssl::SSL_CTX_get_verify_depth(ctx.as_ptr()),
                 );
             }
-            conn.sni_context = Some(ctx);
+            if let Some(choices) = conn.server_choices.as_deref_mut() {
+                choices.sni_context = Some(ctx);
+            }
             openssl_sys::SSL_TLSEXT_ERR_OK
         }
         Ok(None) => openssl_sys::SSL_TLSEXT_ERR_OK,

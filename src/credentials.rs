@@ -7,7 +7,6 @@ use crate::util::{looks_like_pem, read_file};
 use crate::x509::{read_bio, Certificate};
 use foreign_types::ForeignType;
 use openssl_sys::{EVP_PKEY, SSL, SSL_CTX};
-use std::any::Any;
 use std::os::raw::{c_char, c_int, c_long, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -36,7 +35,7 @@ unsafe fn pkey_up_ref(key: *mut EVP_PKEY) -> *mut EVP_PKEY {
 /// The password source while OpenSSL decodes a key.
 struct PasswordSource<'a> {
     callback: Option<&'a PasswordCallback>,
-    panic: Option<Box<dyn Any + Send>>,
+    panic: crate::util::PanicSlot,
 }
 
 unsafe extern "C" fn password_trampoline(
@@ -76,7 +75,7 @@ pub(crate) fn load_private_key(
     let _queue = crate::error::QueueScope::enter();
     let mut source = PasswordSource {
         callback: password,
-        panic: None,
+        panic: Default::default(),
     };
     let user: *mut c_void = (&mut source as *mut PasswordSource<'_>).cast();
     let key = if looks_like_pem(data) {
@@ -112,7 +111,7 @@ pub(crate) fn load_private_key(
             encrypted
         }
     };
-    if let Some(payload) = source.panic {
+    if let Some(payload) = source.panic.take() {
         ErrorStack::clear();
         std::panic::resume_unwind(payload);
     }

@@ -147,9 +147,9 @@ macro_rules! common_setters {
 
         /// How many bytes the custom BIO may read from the transport at once (default 34 KiB,
         /// two full records). Smaller sizes mean more transport reads per record (0 counts as
-        /// 1: a read per byte); the custom BIO always reads ahead into this buffer. On the fd
-        /// fast path OpenSSL reads with a buffer of its own, switched by
-        /// [`fd_read_ahead`](Self::fd_read_ahead).
+        /// 1: a read per byte; sizes above 1 GiB count as 1 GiB); the custom BIO always reads
+        /// ahead into this buffer. On the fd fast path OpenSSL reads with a buffer of its own,
+        /// switched by [`fd_read_ahead`](Self::fd_read_ahead).
         #[doc(alias = "SSL_set_read_ahead")]
         pub fn read_ahead_size(mut self, size: usize) -> Self {
             self.common.read_ahead = Some(size);

@@ -207,7 +207,7 @@ unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, ptr: *mut
             // SAFETY: reading a plain field of the live state; `ptr`, when given, points to
             // an int (BIO_get_fd's contract).
             unsafe {
-                let fd = guarded(state_ptr(bio), -1, |s| s.fd.unwrap_or(-1));
+                let fd = guarded(state_ptr(bio), -1, |s| s.fd);
                 if fd >= 0 && !ptr.is_null() {
                     *ptr.cast::<c_int>() = fd;
                 }

@@ -74,7 +74,7 @@ pub(crate) unsafe fn install_transport(
         // Answered to BIO_C_GET_FD (SSL_get_fd) on the custom BIO too.
         #[cfg(unix)]
         {
-            (*state).fd = fds.map(|f| f.read);
+            (*state).fd = fds.map_or(-1, |f| f.read);
         }
         if (fd_fast_path && fd_read_ahead) || capabilities.memory_pipe {
             crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);

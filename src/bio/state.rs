@@ -4,7 +4,7 @@
 use super::first_bytes::FirstBytes;
 use super::record::{self, RecordCursor};
 use crate::transport::{MemoryPipe, ReadUninitFn, Transport};
-use std::any::Any;
+use crate::util::PanicSlot;
 use std::io::{self, ErrorKind};
 
 /// Default read-ahead capacity: a whole maximal TLS record (16 KiB of plaintext plus header and
@@ -33,17 +33,19 @@ pub(crate) struct BioState {
     /// every byte below `read_ahead.len()` is initialised (a generic transport's `read` only
     /// ever sees initialised memory).
     read_ahead: Vec<u8>,
-    read_ahead_capacity: usize,
+    /// The sizes below are `u32`s, not `usize`s: every connection carries them, and a
+    /// read-ahead buffer is at most `read_ahead_capacity` (clamped to [`MAX_READ_AHEAD`]).
+    read_ahead_capacity: u32,
     /// How much a fill may read: it starts small and doubles each time a read fills it, up to
     /// the capacity. So a connection that only exchanges small messages holds a small buffer,
     /// and a streaming one reads whole records (or several) at once.
-    window: usize,
+    window: u32,
     /// The most one fill brought since the buffer was last released: the next buffer is
     /// sized by it, so a connection that is idle between small messages does not allocate
     /// (and zero) a large window each time.
-    largest_fill: usize,
-    pos: usize,
-    end: usize,
+    largest_fill: u32,
+    pos: u32,
+    end: u32,
     /// The transport returned EOF and nothing buffered remains.
     pub(crate) eof: bool,
     /// The transport's last error, kept for the stream to return with its own kind.
@@ -51,12 +53,13 @@ pub(crate) struct BioState {
     /// A panic caught inside a callback (the BIO's or any other of the connection's),
     /// resumed by the stream after the `SSL_*` call: the first of a call, the cause of any
     /// later one (which is forgotten, see `park_panic`).
-    pub(crate) panic: Option<Box<dyn Any + Send>>,
+    pub(crate) panic: PanicSlot,
     pub(crate) stats: TransportStats,
     /// The transport reported `TimedOut`; the stream turns the retry into a timeout error.
     pub(crate) timed_out: bool,
-    /// The transport's descriptor, when known, answered to `BIO_C_GET_FD`.
-    pub(crate) fd: Option<std::os::raw::c_int>,
+    /// The transport's descriptor, when known, answered to `BIO_C_GET_FD` (-1 when not: a
+    /// plain `c_int`, half the size of an `Option`).
+    pub(crate) fd: std::os::raw::c_int,
     /// Record boundaries of what was handed to OpenSSL: the in-memory pipe's direct hand-off
     /// stops at them, and only from one can waiting records be counted.
     record: RecordCursor,
@@ -74,11 +77,14 @@ pub(crate) struct BioState {
 }
 
 /// The smallest read window: a handshake flight or a small record in one read.
-const MIN_WINDOW: usize = 4096;
+const MIN_WINDOW: u32 = 4096;
+
+/// The largest read-ahead buffer: larger capacities are clamped to it (the sizes are `u32`).
+pub(crate) const MAX_READ_AHEAD: usize = 1 << 30;
 
 impl BioState {
     pub(crate) fn new(transport: Box<dyn Transport>, read_ahead_capacity: usize) -> BioState {
-        let capacity = read_ahead_capacity.max(1);
+        let capacity = read_ahead_capacity.clamp(1, MAX_READ_AHEAD) as u32;
         BioState {
             is_memory_pipe: transport.capabilities().memory_pipe,
             transport: Some(transport),
@@ -90,10 +96,10 @@ impl BioState {
             end: 0,
             eof: false,
             error: None,
-            panic: None,
+            panic: PanicSlot::default(),
             stats: TransportStats::default(),
             timed_out: false,
-            fd: None,
+            fd: -1,
             record: RecordCursor::default(),
             first_bytes: FirstBytes::default(),
             no_wait: false,
@@ -133,8 +139,9 @@ impl BioState {
         let more = match self.memory_pipe() {
             Some(pipe) => pipe.peek_bytes(missing),
             None => {
-                let end = self.end.min(self.pos + missing);
-                self.read_ahead[self.pos..end].to_vec()
+                let pos = self.pos as usize;
+                let end = (self.end as usize).min(pos + missing);
+                self.read_ahead[pos..end].to_vec()
             }
         };
         self.first_bytes.keep(&more);
@@ -159,12 +166,12 @@ impl BioState {
                 .memory_pipe()
                 .map_or(0, |pipe| pipe.complete_records(max));
         }
-        record::count_complete(&self.read_ahead[self.pos..self.end], max)
+        record::count_complete(&self.read_ahead[self.pos as usize..self.end as usize], max)
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
     pub(crate) fn buffered(&self) -> usize {
-        self.end - self.pos
+        (self.end - self.pos) as usize
     }
 
     /// Frees the read-ahead buffer if it holds nothing (the connection is idle). The next one
@@ -234,16 +241,17 @@ impl BioState {
         // SAFETY: `pos..pos + n` lies inside the initialised part of the buffer, `out` is
         // valid for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is
         // a private heap allocation).
-        unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(self.pos), out, n) };
-        self.record
-            .consume(&self.read_ahead[self.pos..self.pos + n]);
-        self.pos += n;
+        let pos = self.pos as usize;
+        unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(pos), out, n) };
+        self.record.consume(&self.read_ahead[pos..pos + n]);
+        // n ≤ buffered(), so pos + n ≤ end, a u32.
+        self.pos += n as u32;
         Ok(n)
     }
 
     /// One transport read into the empty read-ahead buffer (retrying `Interrupted`).
     fn fill(&mut self) -> io::Result<()> {
-        let want = self.window;
+        let want = self.window as usize;
         if self.read_ahead.capacity() < want {
             // The buffer is empty here, so growing copies nothing.
             self.read_ahead = Vec::with_capacity(want);
@@ -288,11 +296,13 @@ impl BioState {
                     self.stats.reads += 1;
                     // A transport claiming more than it was given is broken; never trust it
                     // with an out-of-bounds index.
-                    self.end = n.min(want).min(self.read_ahead.len());
+                    let end = n.min(want).min(self.read_ahead.len());
+                    // end ≤ want = window ≤ read_ahead_capacity, a u32.
+                    self.end = end as u32;
                     self.largest_fill = self.largest_fill.max(self.end);
-                    self.first_bytes.keep(&self.read_ahead[..self.end]);
-                    if self.end == want {
-                        self.window = (want * 2).min(self.read_ahead_capacity);
+                    self.first_bytes.keep(&self.read_ahead[..end]);
+                    if end == want {
+                        self.window = self.window.saturating_mul(2).min(self.read_ahead_capacity);
                     }
                     self.eof = false;
                     return Ok(());

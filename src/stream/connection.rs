@@ -31,8 +31,6 @@ pub(crate) struct Connection {
     pub(crate) verify_failure: Option<Box<Error>>,
     /// Server only, and only when ALPN or a server-name callback is configured.
     pub(crate) server_choices: Option<Box<ServerChoices>>,
-    /// The context the SNI callback switched to, kept alive with the connection.
-    pub(crate) sni_context: Option<Context>,
     /// Which end this is, for error messages that name the setting of this side.
     pub(crate) side: Side,
 }
@@ -48,6 +46,9 @@ pub(crate) struct ServerChoices {
     pub(crate) alpn_required: bool,
     /// Picks a context by the requested server name.
     pub(crate) sni_callback: Option<Arc<SniCallback>>,
+    /// The context the SNI callback switched to, kept alive with the connection (here, not
+    /// in [`Connection`]: only a server with an SNI callback ever sets it).
+    pub(crate) sni_context: Option<Context>,
 }
 
 impl ServerChoices {
@@ -70,7 +71,6 @@ impl Connection {
             verifies_server: false,
             verify_failure: None,
             server_choices: None,
-            sni_context: None,
         }
     }
 

@@ -148,6 +148,7 @@ pub(crate) fn server<T: Transport>(
         alpn_select: side.alpn_select,
         alpn_required: side.alpn_required,
         sni_callback: side.sni_callback,
+        sni_context: None,
     };
     // With none of them set the callbacks have nothing to do, so nothing is kept.
     conn.server_choices = Some(Box::new(choices)).filter(|c| c.is_configured());
