@@ -238,10 +238,10 @@ impl BioState {
             }
         }
         let n = len.min(self.buffered());
+        let pos = self.pos as usize;
         // SAFETY: `pos..pos + n` lies inside the initialised part of the buffer, `out` is
         // valid for `len >= n` bytes (caller's contract), and the two cannot overlap (ours is
         // a private heap allocation).
-        let pos = self.pos as usize;
         unsafe { std::ptr::copy_nonoverlapping(self.read_ahead.as_ptr().add(pos), out, n) };
         self.record.consume(&self.read_ahead[pos..pos + n]);
         // n ≤ buffered(), so pos + n ≤ end, a u32.
