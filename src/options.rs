@@ -129,7 +129,8 @@ macro_rules! common_setters {
             self
         }
 
-        /// Size of the plaintext buffer used by `BufRead` (default 16 KiB).
+        /// Size of the plaintext buffer used by `BufRead` (default 16 KiB; 0 counts as 1, and
+        /// sizes above 1 GiB count as 1 GiB).
         pub fn input_buffer_size(mut self, size: usize) -> Self {
             self.common.input_buffer_size = Some(size);
             self

@@ -18,7 +18,7 @@ pub use state::TransportStats;
 pub(crate) use state::{BioState, DEFAULT_READ_AHEAD};
 
 use crate::error::{cvt_p, Error};
-use crate::transport::{Capabilities, Fds, OwnedDescriptor};
+use crate::transport::{Capabilities, Fds, OwnedDescriptors};
 use openssl_sys::{BIO, SSL};
 
 /// How a stream reaches its transport, as [`install_transport`] set it up.
@@ -27,7 +27,7 @@ pub(crate) struct Plumbing {
     /// the blocking-mode switches use), when it has descriptors.
     pub(crate) fds: Option<Fds>,
     /// Those duplicates, owned: the stream closes them after the `SSL` is freed.
-    pub(crate) owned_fds: Vec<OwnedDescriptor>,
+    pub(crate) owned_fds: OwnedDescriptors,
     /// OpenSSL reads and writes the descriptors itself (socket or fd BIOs).
     pub(crate) fd_fast_path: bool,
     /// The transport is sslbridge's `MemoryPipe` (on the custom BIO).
@@ -93,9 +93,9 @@ pub(crate) unsafe fn install_transport(
 /// blocking-mode switches work on these, so nothing done to the transport later can redirect
 /// them), and whether the descriptors were non-blocking already.
 #[cfg(unix)]
-fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, Vec<OwnedDescriptor>, bool), Error> {
+fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, OwnedDescriptors, bool), Error> {
     let Some(fds) = fds else {
-        return Ok((None, Vec::new(), false));
+        return Ok((None, Default::default(), false));
     };
     let (fds, owned) = crate::transport::duplicate_descriptors(fds).map_err(Error::Io)?;
     let nonblocking = crate::ffi::posix::is_nonblocking(fds.read).map_err(Error::Io)?
@@ -105,8 +105,8 @@ fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, Vec<OwnedDescriptor
 
 /// Off Unix a transport has no descriptors.
 #[cfg(not(unix))]
-fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, Vec<OwnedDescriptor>, bool), Error> {
-    Ok((fds, Vec::new(), false))
+fn own_descriptors(fds: Option<Fds>) -> Result<(Option<Fds>, OwnedDescriptors, bool), Error> {
+    Ok((fds, Default::default(), false))
 }
 
 /// A new BIO of our method reading and writing through `state`.

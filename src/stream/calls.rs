@@ -191,7 +191,7 @@ impl<T> SslStream<T> {
 
     /// The address of the session ticket the client holds (0 without one), to notice a new
     /// one.
-    fn ticket_address(&self) -> usize {
+    fn ticket_address(&self) -> u32 {
         let mut ticket: *const std::os::raw::c_uchar = std::ptr::null();
         let mut len = 0usize;
         // SAFETY: ssl is live; SSL_get_session borrows its session (or gives null), and the
@@ -203,7 +203,9 @@ impl<T> SslStream<T> {
             }
             ffi::SSL_SESSION_get0_ticket(session, &mut ticket, &mut len);
         }
-        ticket as usize
+        // Its low 32 bits: every stream carries the last one seen, and a false match (as
+        // with an address reused by a new ticket) only leaves a buffer allocated longer.
+        ticket as usize as u32
     }
 
     /// The reads of [`ssl_read`](Self::ssl_read): one `SSL_read` that may wait, then more

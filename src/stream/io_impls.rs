@@ -104,7 +104,7 @@ impl<T: Transport> BufRead for SslStream<T> {
     /// as `read` does: across records, without waiting once it has bytes.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.input().is_none_or(|i| i.pos >= i.end) {
-            let capacity = self.input_capacity;
+            let capacity = self.input_capacity as usize;
             // Out of the stream while `ssl_read` (which needs &mut self) fills it.
             let mut input = self
                 .rare

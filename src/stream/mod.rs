@@ -23,7 +23,7 @@ use crate::error::{Error, ErrorStack, Operation};
 use crate::ffi::openssl as ffi;
 #[cfg(unix)]
 use crate::ffi::posix;
-use crate::transport::OwnedDescriptor;
+use crate::transport::OwnedDescriptors;
 use crate::transport::Transport;
 use connection::Connection;
 use openssl_sys::SSL;
@@ -32,6 +32,9 @@ use std::marker::PhantomData;
 
 /// The most plaintext one TLS record carries.
 const MAX_RECORD_PLAINTEXT: usize = 16 * 1024;
+
+/// The largest `BufRead` buffer: larger sizes are clamped to it (the size is a `u32`).
+const MAX_INPUT_BUFFER: usize = 1 << 30;
 
 /// Called once when a stream is closed or dropped.
 pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
@@ -153,11 +156,11 @@ pub struct SslStream<T> {
     /// The stream's own duplicates of the transport's descriptors: OpenSSL, `poll` and the
     /// blocking-mode switches use these, so nothing done to the transport can redirect them.
     /// Closed after the `SSL` is freed.
-    owned_fds: Box<[OwnedDescriptor]>,
+    owned_fds: OwnedDescriptors,
     /// Keeps the `SSL_CTX` and its Rust callbacks alive as long as the connection.
     _context: Context,
     /// The `BufRead` buffer's size, used when the first `fill_buf` makes it.
-    input_capacity: usize,
+    input_capacity: u32,
     /// Free the record buffers whenever the connection goes idle (`release_buffers`).
     release_buffers: bool,
     /// `SSL_MODE_RELEASE_BUFFERS` is set on the `SSL` (see `set_release_mode`).
@@ -169,7 +172,7 @@ pub struct SslStream<T> {
     /// The session ticket last seen (its address, only compared): a read that brought a new
     /// one ran OpenSSL's state machine for it, which sets up a write buffer too, and
     /// OpenSSL's own release (of the read side) leaves that one allocated.
-    ticket_seen: usize,
+    ticket_seen: u32,
     is_client: bool,
     require_peer_certificate: bool,
     handshake_done: bool,
@@ -249,7 +252,7 @@ unsafe impl<T: Sync> Sync for SslStream<T> {}
 pub(crate) struct StreamParts {
     pub(crate) ssl: *mut SSL,
     pub(crate) conn: SharedWithOpenSsl<Connection>,
-    pub(crate) owned_fds: Vec<OwnedDescriptor>,
+    pub(crate) owned_fds: OwnedDescriptors,
     pub(crate) context: Context,
     pub(crate) is_client: bool,
     pub(crate) require_peer_certificate: bool,
@@ -265,9 +268,9 @@ impl<T> SslStream<T> {
         SslStream {
             ssl: parts.ssl,
             conn: parts.conn,
-            owned_fds: parts.owned_fds.into_boxed_slice(),
+            owned_fds: parts.owned_fds,
             _context: parts.context,
-            input_capacity: parts.input_capacity.max(1),
+            input_capacity: parts.input_capacity.clamp(1, MAX_INPUT_BUFFER) as u32,
             rare: (parts.output_capacity > 0).then(|| {
                 Box::new(RareState {
                     output: Some(OutputBuffer {
@@ -294,9 +297,9 @@ impl<T> SslStream<T> {
     }
 
     /// Records how the stream reaches its transport (set up after the `SSL` exists).
-    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: Vec<OwnedDescriptor>) {
+    pub(crate) fn set_plumbing(&mut self, io: IoMode, owned_fds: OwnedDescriptors) {
         self.io = io;
-        self.owned_fds = owned_fds.into_boxed_slice();
+        self.owned_fds = owned_fds;
     }
 
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
@@ -581,7 +584,7 @@ impl<T> SslStream<T> {
             }
         }
         // OpenSSL's BIOs on the duplicates are gone with the SSL: close them.
-        self.owned_fds = Box::default();
+        self.owned_fds = Default::default();
         self.io.fds = None;
         self.conn.get_mut().bio.transport.take()
     }

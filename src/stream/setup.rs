@@ -190,7 +190,7 @@ fn build_stream<T: Transport>(
     let mut stream = SslStream::from_parts(StreamParts {
         ssl,
         conn,
-        owned_fds: Vec::new(),
+        owned_fds: Default::default(),
         context: context.clone(),
         is_client: side == Side::Client,
         require_peer_certificate,

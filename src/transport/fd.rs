@@ -316,18 +316,18 @@ pub(super) unsafe fn descriptors(id: TypeId, ptr: *const ()) -> Option<Fds> {
 /// can then never point them at another file. (`O_NONBLOCK` belongs to the open file
 /// description, which a duplicate shares with the original: switching it through the
 /// duplicate is switching the transport's, as intended.)
-pub(crate) fn duplicate_descriptors(fds: Fds) -> io::Result<(Fds, Vec<OwnedFd>)> {
+pub(crate) fn duplicate_descriptors(fds: Fds) -> io::Result<(Fds, [Option<OwnedFd>; 2])> {
     let read = crate::ffi::posix::duplicate(fds.read)?;
     let read_fd = read.as_raw_fd();
     if fds.read == fds.write {
-        return Ok((Fds::same(read_fd), vec![read]));
+        return Ok((Fds::same(read_fd), [Some(read), None]));
     }
     let write = crate::ffi::posix::duplicate(fds.write)?;
     let duplicates = Fds {
         read: read_fd,
         write: write.as_raw_fd(),
     };
-    Ok((duplicates, vec![read, write]))
+    Ok((duplicates, [Some(read), Some(write)]))
 }
 
 /// The file descriptor behind a transport (cl+ssl's `stream-fd`): the socket of a
