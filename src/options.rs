@@ -175,10 +175,12 @@ macro_rules! common_setters {
 
         /// Whether OpenSSL reads ahead on the fd fast path (default `true`): one `recv` then
         /// brings as much as its buffer holds (about 17 KB, several small records), and a
-        /// `read` takes every whole record it brought. With `false` OpenSSL reads each
-        /// record's header and body with a system call each and buffers nothing beyond the
-        /// record, so a `read` takes one record. (No effect on the custom BIO: see
-        /// [`read_ahead_size`](Self::read_ahead_size).)
+        /// `read` takes every whole record it brought and goes on into the kernel for more
+        /// while any has arrived. With `false` OpenSSL reads each record's header and body
+        /// with a system call each and buffers nothing beyond the record, and a `read` over a
+        /// blocking descriptor takes one record, leaving the rest in the socket for the next
+        /// (over a non-blocking one it reads on until "would block"). (No effect on the
+        /// custom BIO: see [`read_ahead_size`](Self::read_ahead_size).)
         ///
         /// Reading ahead saves system calls. Where the peer is a process on the same machine
         /// and sends small records faster than they arrive one by one, it also empties the

@@ -60,9 +60,9 @@
 //!
 //! tokio makes a task yield once it has used its budget (128 operations on resources per
 //! turn), so that a busy task cannot starve the others on its thread. A `poll_read` that
-//! takes many records from the stream's read-ahead buffer calls the transport once for all
-//! of them (a tokio transport charges its own unit for that call), so it charges the task's
-//! budget itself: one unit for the poll, and one for each further `SSL_read` that returned
+//! takes many records calls the transport only a few times for all of them (filling the
+//! stream's read-ahead buffer; a tokio transport charges its own unit for each call), so it
+//! charges the task's budget itself: one unit for the poll, and one for each further `SSL_read` that returned
 //! data, about one per record. Out of budget, `poll_read` returns `Pending` before it takes
 //! anything (reads stay cancel-safe). A task reading many small records thus yields about as
 //! often as one reading them record by record.
@@ -114,7 +114,7 @@
 //! tokio::task::yield_now().await;
 //!
 //! let before = turns.load(Ordering::Relaxed);
-//! let mut buf = vec![0u8; 64 * 1024];
+//! let mut buf = [0u8; 100]; // up to 100 records a read
 //! let mut got = 0;
 //! while got < 1000 {
 //!     got += client.read(&mut buf).await?; // no read waits: the records are all there
@@ -537,6 +537,9 @@ where
     let mut stream = stream;
     // tokio reads take uninitialised memory: the read-ahead buffer is never zeroed.
     stream.read_uninit();
+    // The adapter never waits (`Pending` is "would block"): a read goes on asking it for
+    // more records until it has none, not only while whole records are buffered.
+    stream.set_transport_never_waits();
     // Drop has no task context to flush with: the async stream's buffered output must be
     // flushed (or the stream shut down) before it is dropped.
     stream.set_flush_on_drop(false);

@@ -68,9 +68,14 @@ pub(crate) struct BioState {
     /// speak TLS. On the fd path, where no bytes pass through here, the message callback puts
     /// the first record header OpenSSL saw here instead.
     pub(crate) first_bytes: FirstBytes,
-    /// Reads must not wait: with nothing buffered they report "would block" instead of
-    /// calling the transport (the stream reading beyond the bytes it already has).
+    /// Reads must not wait (the stream reading beyond the bytes it already has): with nothing
+    /// buffered they call the transport only when that cannot wait (see
+    /// [`can_read_without_waiting`](Self::can_read_without_waiting)), and otherwise report
+    /// "would block".
     no_wait: bool,
+    /// The transport never waits: it says "would block" instead (the async adapter, whose
+    /// `Pending` is that). Set by the stream, which knows the transport's type.
+    pub(crate) never_waits: bool,
     /// The transport can read into uninitialised memory (set by the stream, which knows the
     /// transport's type): fills then skip zeroing a fresh read-ahead buffer.
     pub(crate) read_uninit: Option<ReadUninitFn>,
@@ -103,6 +108,7 @@ impl BioState {
             record: RecordCursor::default(),
             first_bytes: FirstBytes::default(),
             no_wait: false,
+            never_waits: false,
             read_uninit: None,
         }
     }
@@ -148,7 +154,9 @@ impl BioState {
     }
 
     /// Makes reads report "would block" rather than wait for the transport (`true`), or wait
-    /// as usual again (`false`); a `MemoryPipe` is read without waiting meanwhile.
+    /// as usual again (`false`). Meanwhile a `MemoryPipe` is read without waiting, and other
+    /// transports only when that cannot wait (see
+    /// [`can_read_without_waiting`](Self::can_read_without_waiting)).
     pub(crate) fn set_no_wait(&mut self, no_wait: bool) {
         self.no_wait = no_wait;
     }
@@ -167,6 +175,20 @@ impl BioState {
                 .map_or(0, |pipe| pipe.complete_records(max));
         }
         record::count_complete(&self.read_ahead[self.pos as usize..self.end as usize], max)
+    }
+
+    /// Whether a transport read now cannot wait: the transport never waits, or its
+    /// descriptor has something to read (data, EOF or an error: `poll` with no timeout). Of a
+    /// transport without a descriptor sslbridge knows, nothing can be told: it might wait.
+    fn can_read_without_waiting(&self) -> bool {
+        if self.never_waits {
+            return true;
+        }
+        #[cfg(unix)]
+        if self.fd >= 0 {
+            return crate::ffi::posix::readable_now(self.fd);
+        }
+        false
     }
 
     /// Bytes read from the transport but not yet given to OpenSSL.
@@ -229,7 +251,7 @@ impl BioState {
                 self.eof = matches!(result, Ok(0));
                 return result;
             }
-            if self.no_wait {
+            if self.no_wait && !self.can_read_without_waiting() {
                 return Err(ErrorKind::WouldBlock.into());
             }
             self.fill()?;

@@ -163,9 +163,10 @@
 //! see BENCHMARKS.md); `output_buffer_size` is the way to fewer system calls for small writes.
 //!
 //! A `read` fills your buffer from as many records as can be had without waiting (a 64 KiB
-//! buffer takes sixty-four 1 KiB records in one call) and never waits once it has bytes (on
-//! the fd fast path over a blocking descriptor it takes what OpenSSL's read-ahead buffer
-//! holds, asking `poll` before any system call for the rest of a partial record);
+//! buffer takes sixty-four 1 KiB records in one call) and never waits once it has bytes (over
+//! a descriptor it asks `poll`, with no timeout, before each system call for more: it takes
+//! what has arrived and stops where nothing more has; a transport sslbridge knows nothing
+//! about is asked only for the first record);
 //! `write_vectored` sends a header and a body as one record. A connection that goes idle
 //! gives its record buffers back ([`release_buffers`](crate::ClientOptions::release_buffers)),
 //! so thousands of idle connections hold no 16 KiB buffers. See

@@ -20,10 +20,6 @@ struct Waiting {
     pending: bool,
     /// Whole records waiting in the BIO or the `MemoryPipe`, up to 2.
     records: usize,
-    /// Fd path, blocking descriptor: OpenSSL's read-ahead buffer holds bytes, a whole record
-    /// or part of one (`SSL_has_pending`). The next read is guarded so that it takes what is
-    /// there and never waits for the rest.
-    read_ahead: bool,
 }
 
 impl<T> SslStream<T> {
@@ -263,23 +259,12 @@ impl<T> SslStream<T> {
     fn waiting(&mut self) -> Waiting {
         // SAFETY: ssl is live (callers checked).
         let pending = unsafe { openssl_sys::SSL_pending(self.ssl) } > 0;
-        if self.io.fd_fast_path {
-            // SAFETY: as above.
-            let read_ahead = !pending
-                && self.fd_path_read().is_some()
-                && unsafe { ffi::SSL_has_pending(self.ssl) } != 0;
-            return Waiting {
-                pending,
-                records: 0,
-                read_ahead,
-            };
-        }
-        let records = self.conn.get_mut().bio.complete_records(2);
-        Waiting {
-            pending,
-            records,
-            read_ahead: false,
-        }
+        let records = if self.io.fd_fast_path {
+            0
+        } else {
+            self.conn.get_mut().bio.complete_records(2)
+        };
+        Waiting { pending, records }
     }
 
     /// The read descriptor when OpenSSL reads it itself (fd path) and a read beyond the bytes
@@ -304,19 +289,37 @@ impl<T> SslStream<T> {
         None
     }
 
-    /// Whether another `SSL_read` would return without waiting for the transport: decrypted
+    /// Whether another `SSL_read` may find more without waiting for the transport: decrypted
     /// bytes are pending, a whole record is already in the BIO's read-ahead buffer or in the
-    /// `MemoryPipe`, or the descriptor is non-blocking (the read then just finds nothing).
-    /// (`SSL_has_pending` is not enough: it is also true for part of a record, and the next
-    /// call would block for the rest.)
+    /// `MemoryPipe`, or the transport can be asked without waiting (see
+    /// [`transport_can_be_asked`](Self::transport_can_be_asked)).
     fn more_without_waiting(&self, waiting: Waiting) -> bool {
         if self.peer_closed {
             return false;
         }
-        waiting.pending
-            || waiting.records > 0
-            || waiting.read_ahead
-            || (self.io.fds.is_some() && (self.io.emulating_blocking || self.io.user_nonblocking))
+        waiting.pending || waiting.records > 0 || self.transport_can_be_asked()
+    }
+
+    /// Whether a read beyond the bytes in hand may go to the transport, because that cannot
+    /// wait: a transport that never waits (the async adapter), or a descriptor sslbridge
+    /// knows. That is non-blocking, or guarded by `poll` with no timeout: on the fd path
+    /// OpenSSL's read BIO asks it before each system call, on the custom BIO the BIO does.
+    /// Such a read takes what has arrived, in a read-ahead buffer or in the kernel, and says
+    /// "would block" for the rest. (`SSL_has_pending` alone would not do: it is also true for
+    /// part of a record, and an unguarded read would block for the rest.) On the fd path with
+    /// `fd_read_ahead(false)` over a blocking descriptor a read takes one record, as that
+    /// option says: its point is to leave the socket to the next read.
+    fn transport_can_be_asked(&self) -> bool {
+        if self.conn.get().bio.never_waits {
+            return true;
+        }
+        if self.io.fds.is_none() {
+            return false;
+        }
+        !self.io.fd_fast_path
+            || self.io.fd_read_ahead
+            || self.io.emulating_blocking
+            || self.io.user_nonblocking
     }
 
     /// Before an `SSL_read`: OpenSSL may free its read buffer once the read empties it only if

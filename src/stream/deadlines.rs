@@ -21,6 +21,9 @@ pub(crate) struct IoMode {
     pub(crate) user_nonblocking: bool,
     /// sslbridge set `O_NONBLOCK` to enforce deadlines with `poll`, and restores it at the end.
     pub(crate) emulating_blocking: bool,
+    /// On the fd path: OpenSSL reads ahead (`fd_read_ahead`, default on). Off, a read over a
+    /// blocking descriptor takes one record, as the option promises.
+    pub(crate) fd_read_ahead: bool,
     /// How deadlines are enforced on this transport, if they can be.
     pub(crate) deadlines: Deadlines,
     /// Flush the transport after each write that produced records (custom BIO, no output
@@ -46,6 +49,7 @@ impl IoMode {
             fd_fast_path: false,
             user_nonblocking: false,
             emulating_blocking: false,
+            fd_read_ahead: false,
             deadlines: Deadlines::Unsupported,
             flush_after_write: false,
             timeouts: None,
@@ -68,6 +72,7 @@ impl IoMode {
             fd_fast_path: plumbing.fd_fast_path,
             user_nonblocking: plumbing.user_nonblocking,
             emulating_blocking: false,
+            fd_read_ahead: plumbing.fd_fast_path && common.fd_read_ahead.unwrap_or(true),
             deadlines,
             // OpenSSL flushes the BIO after a handshake flight but not after SSL_write: a
             // transport that buffers (BufWriter, Stdout, a framing layer) would keep the

@@ -83,20 +83,22 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 /// - A `read` (and [`BufRead::fill_buf`](std::io::BufRead::fill_buf), and the tokio
 ///   stream's `poll_read`) fills the caller's buffer across records: after the first record
 ///   it keeps taking records while more can be had without waiting (decrypted bytes pending
-///   in OpenSSL, a whole record in the read-ahead buffer or the `MemoryPipe`, or a
-///   non-blocking descriptor), so a 64 KiB buffer takes sixty-four 1 KiB records in one
-///   call. Once it has bytes it never waits for more: if close_notify, an error or "would
-///   block" comes after them, it returns the bytes and the next call reports the condition.
-///   On the fd path over a blocking descriptor the read-ahead buffer is OpenSSL's (filled by
-///   one `recv` of up to about 17 KB): a read takes every whole record in it, and the rest of
-///   a partial one only if it has already arrived (OpenSSL's read BIO asks `poll`, with no
-///   timeout, before each system call it makes for these extra records). Records still in
-///   the kernel behind an emptied read-ahead buffer are left to the next read; with
-///   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead) there is no such buffer,
-///   and a read takes one record. Over a descriptor that was non-blocking when the stream was
-///   made, a read goes on into the kernel for more records; if you make it blocking later
-///   through [`get_mut`](SslStream::get_mut), those extra reads are guarded by `poll` in the
-///   same way, so they still never wait. (Only
+///   in OpenSSL, a whole record in the read-ahead buffer or the `MemoryPipe`, or a transport
+///   that can be asked without waiting), so a 64 KiB buffer takes sixty-four 1 KiB records
+///   in one call. Once it has bytes it never waits for more: if close_notify, an error or
+///   "would block" comes after them, it returns the bytes and the next call reports the
+///   condition. A transport can be asked without waiting when sslbridge knows its
+///   descriptor, blocking or not, on either path: each system call for these extra records
+///   is preceded by `poll` with no timeout (made by OpenSSL's read BIO on the fd path, by
+///   sslbridge's BIO on the custom one), so the read takes what has arrived, in a read-ahead
+///   buffer or in the kernel, including the rest of a partial record, and stops where
+///   nothing more has. The async stream's transport never waits (its `Pending` is "would
+///   block"), so it is asked too. A transport sslbridge knows nothing about (any other
+///   `Read`) is asked only for the first record: it might wait. With
+///   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead), a read over a blocking
+///   descriptor on the fd path takes one record. If you make a non-blocking descriptor
+///   blocking through [`get_mut`](SslStream::get_mut), the extra reads are still guarded by
+///   `poll`, so they never wait. (Only
 ///   reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for one
 ///   back or a post-handshake certificate request, has its answer written during the read,
 ///   and on a blocking transport that write waits for room as any write does.)
@@ -423,6 +425,13 @@ impl<T> SslStream<T> {
         // The BIO's box holds exactly this stream's T (see get_mut), which is what
         // read_uninit_as::<T> requires of the transport it is given.
         self.conn.get_mut().bio.read_uninit = Some(crate::transport::read_uninit_as::<T>);
+    }
+
+    /// Tells the custom BIO that the transport never waits (it says "would block" instead),
+    /// so a read beyond the bytes in hand may ask it for more.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // the async adapter's
+    pub(crate) fn set_transport_never_waits(&mut self) {
+        self.conn.get_mut().bio.never_waits = true;
     }
 }
 
