@@ -62,8 +62,8 @@
 //! turn), so that a busy task cannot starve the others on its thread. A `poll_read` that
 //! takes many records calls the transport only a few times for all of them (filling the
 //! stream's read-ahead buffer; a tokio transport charges its own unit for each call), so it
-//! charges the task's budget itself: one unit for the poll, and one for each further `SSL_read` that returned
-//! data, about one per record. Out of budget, `poll_read` returns `Pending` before it takes
+//! charges the task's budget itself: one unit for the poll, and one for each further
+//! `SSL_read` that returned data, about one per record. Out of budget, `poll_read` returns `Pending` before it takes
 //! anything (reads stay cancel-safe). A task reading many small records thus yields about as
 //! often as one reading them record by record.
 //!

@@ -71,10 +71,12 @@ pub(crate) unsafe fn install_transport(
                 openssl_sys::SSL_set_bio(ssl, bio, bio);
             }
         }
-        // Answered to BIO_C_GET_FD (SSL_get_fd) on the custom BIO too.
+        // Answered to BIO_C_GET_FD (SSL_get_fd) on the custom BIO too, and polled there
+        // before a read beyond the bytes in hand when the transport reads it plainly.
         #[cfg(unix)]
         {
             (*state).fd = fds.map_or(-1, |f| f.read);
+            (*state).poll_then_read = fds.is_some() && !fd_fast_path && capabilities.plain_read;
         }
         if (fd_fast_path && fd_read_ahead) || capabilities.memory_pipe {
             crate::ffi::openssl::SSL_set_read_ahead(ssl, 1);

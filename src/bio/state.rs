@@ -76,6 +76,9 @@ pub(crate) struct BioState {
     /// The transport never waits: it says "would block" instead (the async adapter, whose
     /// `Pending` is that). Set by the stream, which knows the transport's type.
     pub(crate) never_waits: bool,
+    /// The transport reads with one `read(2)` of `fd` (a type sslbridge knows), so once `poll`
+    /// says `fd` has something, a read cannot wait. Set with `fd`, on the custom BIO.
+    pub(crate) poll_then_read: bool,
     /// The transport can read into uninitialised memory (set by the stream, which knows the
     /// transport's type): fills then skip zeroing a fresh read-ahead buffer.
     pub(crate) read_uninit: Option<ReadUninitFn>,
@@ -109,6 +112,7 @@ impl BioState {
             first_bytes: FirstBytes::default(),
             no_wait: false,
             never_waits: false,
+            poll_then_read: false,
             read_uninit: None,
         }
     }
@@ -177,15 +181,17 @@ impl BioState {
         record::count_complete(&self.read_ahead[self.pos as usize..self.end as usize], max)
     }
 
-    /// Whether a transport read now cannot wait: the transport never waits, or its
-    /// descriptor has something to read (data, EOF or an error: `poll` with no timeout). Of a
-    /// transport without a descriptor sslbridge knows, nothing can be told: it might wait.
+    /// Whether a transport read now cannot wait: the transport never waits, or it reads its
+    /// descriptor with one `read(2)` and the descriptor has something to read (data, EOF or
+    /// an error: `poll` with no timeout). Of any other transport nothing can be told: its
+    /// `Read` might wait (even one over a known descriptor, such as an `FdTransport`, may
+    /// want more than has arrived).
     fn can_read_without_waiting(&self) -> bool {
         if self.never_waits {
             return true;
         }
         #[cfg(unix)]
-        if self.fd >= 0 {
+        if self.poll_then_read && self.fd >= 0 {
             return crate::ffi::posix::readable_now(self.fd);
         }
         false

@@ -163,14 +163,15 @@
 //! see BENCHMARKS.md); `output_buffer_size` is the way to fewer system calls for small writes.
 //!
 //! A `read` fills your buffer from as many records as can be had without waiting (a 64 KiB
-//! buffer takes sixty-four 1 KiB records in one call) and never waits once it has bytes (over
-//! a descriptor it asks `poll`, with no timeout, before each system call for more: it takes
-//! what has arrived and stops where nothing more has; a transport sslbridge knows nothing
-//! about is asked only for the first record);
-//! `write_vectored` sends a header and a body as one record. A connection that goes idle
-//! gives its record buffers back ([`release_buffers`](crate::ClientOptions::release_buffers)),
-//! so thousands of idle connections hold no 16 KiB buffers. See
-//! [`SslStream`](crate::SslStream#reads-writes-and-memory).
+//! buffer takes sixty-four 1 KiB records in one call) and never waits once it has bytes: over
+//! a socket, pipe or file it asks `poll`, with no timeout, before each system call for more,
+//! so it takes what has arrived and stops where nothing more has; a transport whose `read`
+//! might wait (an `FdTransport`, your own `Read`) gives only the whole records already read
+//! ahead. `write_vectored` sends a header and a body as one record. A connection that goes
+//! idle gives its record buffers back
+//! ([`release_buffers`](crate::ClientOptions::release_buffers)), so thousands of idle
+//! connections hold no 16 KiB buffers. The details, with `fd_read_ahead(false)` and
+//! timeouts, are on [`SslStream`](crate::SslStream#reads-writes-and-memory).
 //!
 //! ## In memory: `duplex`
 //!

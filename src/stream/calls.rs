@@ -283,12 +283,6 @@ impl<T> SslStream<T> {
             .map(|fds| fds.read)
     }
 
-    /// No fd path off Unix.
-    #[cfg(not(unix))]
-    fn fd_path_read(&self) -> Option<std::os::raw::c_int> {
-        None
-    }
-
     /// Whether another `SSL_read` may find more without waiting for the transport: decrypted
     /// bytes are pending, a whole record is already in the BIO's read-ahead buffer or in the
     /// `MemoryPipe`, or the transport can be asked without waiting (see
@@ -301,25 +295,22 @@ impl<T> SslStream<T> {
     }
 
     /// Whether a read beyond the bytes in hand may go to the transport, because that cannot
-    /// wait: a transport that never waits (the async adapter), or a descriptor sslbridge
-    /// knows. That is non-blocking, or guarded by `poll` with no timeout: on the fd path
-    /// OpenSSL's read BIO asks it before each system call, on the custom BIO the BIO does.
-    /// Such a read takes what has arrived, in a read-ahead buffer or in the kernel, and says
-    /// "would block" for the rest. (`SSL_has_pending` alone would not do: it is also true for
-    /// part of a record, and an unguarded read would block for the rest.) On the fd path with
-    /// `fd_read_ahead(false)` over a blocking descriptor a read takes one record, as that
-    /// option says: its point is to leave the socket to the next read.
+    /// wait. On the custom BIO: a transport that never waits (the async adapter), or one that
+    /// reads its descriptor with one `read(2)`, which the BIO asks `poll` first (see
+    /// `BioState::can_read_without_waiting`). On the fd path: the descriptor, whose reads
+    /// OpenSSL's read BIO guards with `poll` (see [`fd_path_read`](Self::fd_path_read)), or
+    /// which sslbridge made non-blocking. Such a read takes what has arrived, in a read-ahead
+    /// buffer or in the kernel, and says "would block" for the rest. (`SSL_has_pending` alone
+    /// would not do: it is also true for part of a record, and an unguarded read would block
+    /// for the rest.) On the fd path with `fd_read_ahead(false)` over a blocking descriptor a
+    /// read takes one record, as that option says: its point is to leave the socket to the
+    /// next read.
     fn transport_can_be_asked(&self) -> bool {
-        if self.conn.get().bio.never_waits {
-            return true;
+        let bio = &self.conn.get().bio;
+        if !self.io.fd_fast_path {
+            return bio.never_waits || bio.poll_then_read;
         }
-        if self.io.fds.is_none() {
-            return false;
-        }
-        !self.io.fd_fast_path
-            || self.io.fd_read_ahead
-            || self.io.emulating_blocking
-            || self.io.user_nonblocking
+        self.io.fd_read_ahead || self.io.emulating_blocking || self.io.user_nonblocking
     }
 
     /// Before an `SSL_read`: OpenSSL may free its read buffer once the read empties it only if

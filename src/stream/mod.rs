@@ -87,21 +87,30 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   that can be asked without waiting), so a 64 KiB buffer takes sixty-four 1 KiB records
 ///   in one call. Once it has bytes it never waits for more: if close_notify, an error or
 ///   "would block" comes after them, it returns the bytes and the next call reports the
-///   condition. A transport can be asked without waiting when sslbridge knows its
-///   descriptor, blocking or not, on either path: each system call for these extra records
-///   is preceded by `poll` with no timeout (made by OpenSSL's read BIO on the fd path, by
-///   sslbridge's BIO on the custom one), so the read takes what has arrived, in a read-ahead
-///   buffer or in the kernel, including the rest of a partial record, and stops where
-///   nothing more has. The async stream's transport never waits (its `Pending` is "would
-///   block"), so it is asked too. A transport sslbridge knows nothing about (any other
-///   `Read`) is asked only for the first record: it might wait. With
-///   [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead), a read over a blocking
-///   descriptor on the fd path takes one record. If you make a non-blocking descriptor
-///   blocking through [`get_mut`](SslStream::get_mut), the extra reads are still guarded by
-///   `poll`, so they never wait. (Only
-///   reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for one
-///   back or a post-handshake certificate request, has its answer written during the read,
-///   and on a blocking transport that write waits for room as any write does.)
+///   condition. Which transports can be asked for these extra records without waiting:
+///   - On the fd path, the descriptor: OpenSSL's read BIO asks `poll`, with no timeout,
+///     before each system call, so the read takes what has arrived (in OpenSSL's read-ahead
+///     buffer, then in the kernel, including the rest of a partial record) and stops where
+///     nothing more has. Where sslbridge made the descriptor non-blocking itself (to enforce
+///     a timeout), it reads until "would block" instead. With
+///     [`fd_read_ahead(false)`](crate::ClientOptions::fd_read_ahead), a read over a
+///     blocking descriptor takes one record. A descriptor that was non-blocking when the
+///     stream was made stays guarded by `poll` if you make it blocking later through
+///     [`get_mut`](SslStream::get_mut); one that sslbridge made non-blocking for a timeout
+///     must not be made blocking behind its back.
+///   - On the custom BIO, a transport whose `read` is one system call on a descriptor
+///     sslbridge knows (`TcpStream`, `UnixStream`, `File`, the standard pipe and child
+///     process types, [`Descriptor`](crate::Descriptor), and
+///     [`Pipes::new`](crate::Pipes::new) of them): sslbridge's BIO asks `poll` the same way.
+///     An [`FdTransport`](crate::FdTransport) or [`Pipes::from_fds`](crate::Pipes::from_fds)
+///     is not asked: its `read` is yours, and might wait for more than has arrived.
+///   - The async stream's transport, which never waits (its `Pending` is "would block").
+///   - Any other transport only gives the whole records already in the read-ahead buffer
+///     (or the `MemoryPipe`): its `read` might wait.
+///
+///   Only reading never waits: a record that makes OpenSSL answer, a KeyUpdate asking for
+///   one back or a post-handshake certificate request, has its answer written during the
+///   read, and on a blocking transport that write waits for room as any write does.
 /// - [`write_vectored`](std::io::Write::write_vectored) (and tokio's `poll_write_vectored`,
 ///   with `is_write_vectored() == true`) gathers the slices, up to one maximal record
 ///   (16 KiB), into one `SSL_write`: a header and a body become one record and one
@@ -111,10 +120,11 @@ pub(crate) type CloseCallback = Box<dyn FnOnce() + Send + 'static>;
 ///   16 KiB buffer, whatever it moved before.
 /// - What an idle connection then holds is OpenSSL's state (about 17.6 KB per end with TLS
 ///   1.3: the `SSL`, its session, the peer's certificate, two AES-GCM contexts; the same as
-///   with rust-openssl) and about 400 bytes of sslbridge's own (this stream and the state
-///   OpenSSL's callbacks reach), plus the boxed transport. What most connections never use
-///   (timeouts, an output or `BufRead` buffer, ALPN and SNI callbacks, a failure kept for
-///   later calls) costs a pointer until it is set.
+///   with rust-openssl) and about 280 bytes of sslbridge's own (this stream, 96 bytes, and
+///   the state OpenSSL's callbacks reach, 184), plus the boxed transport. What most
+///   connections never use costs a pointer until it is set: the stream's output and
+///   `BufRead` buffers, close callback and kept failure share one; timeouts and the ALPN and
+///   SNI callbacks have one each.
 ///
 /// ```
 /// use std::io::{IoSlice, Read, Write};

@@ -310,6 +310,32 @@ pub(super) unsafe fn descriptors(id: TypeId, ptr: *const ()) -> Option<Fds> {
     }
 }
 
+/// Whether a transport of the type with id `id` reads with one `read(2)` of its descriptor:
+/// the owned descriptor types, borrowed sockets, and [`Pipes`] whose read half is one of
+/// those (`Pipes::new`). Not an [`FdTransport`] or `Pipes::from_fds`: their `Read` is the
+/// user's, which may wait for more than the descriptor has.
+///
+/// # Safety
+/// `ptr` points to a live value whose type, up to lifetimes, has the id `id`.
+pub(super) unsafe fn reads_plainly(id: TypeId, ptr: *const ()) -> bool {
+    // SAFETY: the caller's contract; the Pipes cast is made only when the ids match.
+    unsafe {
+        if owned_descriptor(id, ptr).is_some() {
+            return true;
+        }
+        if id == TypeId::of::<Pipes>() {
+            return (*ptr.cast::<Pipes>()).reads_plainly();
+        }
+    }
+    [
+        TypeId::of::<&'static TcpStream>(),
+        TypeId::of::<&'static mut TcpStream>(),
+        TypeId::of::<&'static UnixStream>(),
+        TypeId::of::<&'static mut UnixStream>(),
+    ]
+    .contains(&id)
+}
+
 /// The stream's own duplicates of a transport's descriptors (one for a socket, one per
 /// direction for a pair), which it owns and closes after the `SSL`. OpenSSL's BIOs, `poll`
 /// and the `O_NONBLOCK` switches use these: replacing or closing the transport's descriptors

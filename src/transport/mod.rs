@@ -139,6 +139,11 @@ pub struct Capabilities {
     pub(crate) fds: Option<Fds>,
     /// sslbridge's own in-memory pipe: zero-copy hand-off into OpenSSL's buffer, deadlines.
     pub(crate) memory_pipe: bool,
+    /// The transport's `Read` is one `read(2)` of its read descriptor (a type sslbridge
+    /// knows), so `poll` on that descriptor tells whether a read would wait. Not so for an
+    /// [`FdTransport`] or [`Pipes::from_fds`], whose own `Read` may wait for more.
+    #[cfg_attr(not(unix), allow(dead_code))] // no descriptors off Unix
+    pub(crate) plain_read: bool,
 }
 
 /// The one function that looks at a transport's type.
@@ -149,6 +154,7 @@ fn capabilities_of<T: ?Sized + Read + Write>(transport: &T) -> Capabilities {
         return Capabilities {
             fds: None,
             memory_pipe: true,
+            plain_read: false,
         };
     }
     // A box is looked through: the call goes to the boxed value's own impl (on the `dyn`,
@@ -170,6 +176,11 @@ fn capabilities_of<T: ?Sized + Read + Write>(transport: &T) -> Capabilities {
         #[cfg(not(unix))]
         fds: None,
         memory_pipe: false,
+        // SAFETY: as above.
+        #[cfg(unix)]
+        plain_read: unsafe { fd::reads_plainly(id, ptr) },
+        #[cfg(not(unix))]
+        plain_read: false,
     }
 }
 

@@ -50,6 +50,12 @@ pub struct Pipes {
 trait ReadHalf: Read + Send {
     #[cfg(unix)]
     fn fd(&self) -> Option<RawFd>;
+
+    /// Its `read` is one `read(2)` of its descriptor (a type sslbridge knows).
+    #[cfg(unix)]
+    fn reads_plainly(&self) -> bool {
+        false
+    }
 }
 
 /// The write half of [`Pipes`], with its descriptor when it has one.
@@ -90,6 +96,11 @@ impl<R: Read + Send> ReadHalf for KnownHalf<R> {
     #[cfg(unix)]
     fn fd(&self) -> Option<RawFd> {
         self.fd
+    }
+
+    #[cfg(unix)]
+    fn reads_plainly(&self) -> bool {
+        self.fd.is_some()
     }
 }
 
@@ -173,6 +184,12 @@ impl Pipes {
     /// The (read, write) descriptors, when both halves have one.
     pub fn descriptors(&self) -> Option<(RawFd, RawFd)> {
         Some((self.reader.fd()?, self.writer.fd()?))
+    }
+
+    /// Its read half is one `read(2)` of its descriptor (see [`ReadHalf::reads_plainly`]).
+    #[cfg(unix)]
+    pub(super) fn reads_plainly(&self) -> bool {
+        self.reader.reads_plainly()
     }
 
     #[cfg(unix)]

@@ -646,3 +646,78 @@ fn a_large_buffer_never_waits_for_more_once_it_has_bytes() {
         assert_eq!(client.read(&mut buf).unwrap(), 0);
     })
 }
+
+/// A transport whose descriptor is not what its `read` reads: `as_fd` is a socket that always
+/// has a byte waiting, `read` reads another. It stands for any `FdTransport` whose own `Read`
+/// may want more than has arrived (a framing layer, a decoder): `poll` on its descriptor
+/// cannot tell whether that `read` would wait.
+struct ReadsElsewhere {
+    data: UnixStream,
+    always_readable: UnixStream,
+    _writer: UnixStream,
+}
+
+impl Read for ReadsElsewhere {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.data.read(buf)
+    }
+}
+
+impl Write for ReadsElsewhere {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.data.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.data.flush()
+    }
+}
+
+impl std::os::fd::AsFd for ReadsElsewhere {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.always_readable.as_fd()
+    }
+}
+
+/// Beyond the bytes in hand, the custom BIO asks a transport for more only when its `read` is
+/// one `read(2)` of the descriptor it polled (the types sslbridge knows). An `FdTransport`'s
+/// `read` is the user's: it is left alone, and the read returns the one record it has. (It
+/// waited in the transport's `read` for the peer's next record before.)
+#[test]
+fn a_read_with_bytes_never_asks_a_transport_whose_read_might_wait() {
+    within(LIMIT, || {
+        let (c, s) = unix_pair();
+        let (mut poke, always_readable) = UnixStream::pair().unwrap();
+        poke.write_all(b"!").unwrap();
+        let transport = sslbridge::FdTransport::new(ReadsElsewhere {
+            data: c,
+            always_readable,
+            _writer: poke,
+        });
+        let fx = Fixture::shared();
+        let (go_on_tx, go_on_rx) = mpsc::channel::<()>();
+        let server = thread::spawn(move || {
+            let mut tls = fx
+                .server(Mode::CustomBio)
+                .accept(s)
+                .expect("server handshake");
+            write_records(&mut tls, 13, 1, KIB);
+            // Nothing more until the reader has its record.
+            go_on_rx.recv().unwrap();
+            tls.close().expect("close");
+        });
+        let mut client = fx
+            .client(Mode::CustomBio)
+            .connect(transport)
+            .expect("client handshake");
+        let mut buf = vec![0u8; 64 * KIB];
+        let mut checker = PatternChecker::new(13);
+        while checker.offset < KIB as u64 {
+            let n = client.read(&mut buf).expect("read");
+            assert!(n > 0);
+            checker.check(&buf[..n]);
+        }
+        go_on_tx.send(()).unwrap();
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "close_notify");
+        join(server);
+    })
+}
